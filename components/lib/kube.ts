@@ -1,0 +1,310 @@
+/**
+ * Building blocks for the Kubernetes objects every component creates, so each workload gets the
+ * same labels, security context, probes and resource bounds without repeating them.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { LabelSpec, selectorLabels, standardLabels } from "../../infra/naming";
+
+import core = k8s.types.input.core.v1;
+export type Container = core.Container;
+export type EnvVar = core.EnvVar;
+export type Probe = core.Probe;
+export type Volume = core.Volume;
+export type VolumeMount = core.VolumeMount;
+
+/** CPU and memory bounds of one container. */
+export interface ResourceBounds {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+export function resources(bounds: ResourceBounds): core.ResourceRequirements {
+  return { requests: { ...bounds.requests }, limits: { ...bounds.limits } };
+}
+
+/**
+ * The container half of the `restricted` Pod Security Standard. `readOnlyRootFilesystem` is
+ * opt-out because some images write beside their binaries; callers say why when they opt out.
+ */
+export function containerSecurityContext(
+  opts: { readOnlyRootFilesystem?: boolean } = {},
+): core.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: opts.readOnlyRootFilesystem ?? true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** Pod-level identity: a fixed non-root uid, with volumes group-owned so it can write them. */
+export function podSecurityContext(uid: number, gid: number = uid): core.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: gid,
+    fsGroup: gid,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+export interface ProbeTiming {
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
+}
+
+export function httpProbe(path: string, port: string | number, timing: ProbeTiming = {}): Probe {
+  return {
+    httpGet: { path, port },
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+    failureThreshold: 3,
+    ...timing,
+  };
+}
+
+export function execProbe(command: string[], timing: ProbeTiming = {}): Probe {
+  return { exec: { command }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3, ...timing };
+}
+
+export function tcpProbe(port: string | number, timing: ProbeTiming = {}): Probe {
+  return { tcpSocket: { port }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3, ...timing };
+}
+
+/** Plain (non-secret) environment variables, in a stable order. */
+export function plainEnv(vars: Record<string, pulumi.Input<string>>): EnvVar[] {
+  return Object.keys(vars)
+    .sort()
+    .map((name) => ({ name, value: vars[name] }));
+}
+
+export function secretEnv(name: string, secretName: pulumi.Input<string>, key: string): EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}
+
+export function configMapEnv(
+  name: string,
+  configMapName: pulumi.Input<string>,
+  key: string = name,
+): EnvVar {
+  return { name, valueFrom: { configMapKeyRef: { name: configMapName, key } } };
+}
+
+/** A writable scratch directory for a container whose root filesystem is read-only. */
+export function scratchVolume(name: string, sizeLimit = "256Mi"): Volume {
+  return { name, emptyDir: { sizeLimit } };
+}
+
+export function objectMeta(
+  namespace: pulumi.Input<string>,
+  name: string,
+  labels: LabelSpec,
+  annotations?: pulumi.Input<Record<string, pulumi.Input<string>>>,
+): k8s.types.input.meta.v1.ObjectMeta {
+  return { name, namespace, labels: standardLabels(labels), ...(annotations ? { annotations } : {}) };
+}
+
+/** What every pod-owning object shares. */
+export interface PodArgs {
+  namespace: pulumi.Input<string>;
+  /** `metadata.name` of the object. */
+  name: string;
+  labels: LabelSpec;
+  /** Pod identity; see {@link podSecurityContext}. */
+  securityContext: core.PodSecurityContext;
+  containers: Container[];
+  initContainers?: Container[];
+  volumes?: Volume[];
+  serviceAccountName?: pulumi.Input<string>;
+  /** Pod template annotations, e.g. a digest of mounted config to roll pods when it changes. */
+  podAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  terminationGracePeriodSeconds?: number;
+  restartPolicy?: "Always" | "OnFailure" | "Never";
+}
+
+function podTemplate(args: PodArgs): core.PodTemplateSpec {
+  return {
+    metadata: {
+      labels: standardLabels(args.labels),
+      ...(args.podAnnotations ? { annotations: args.podAnnotations } : {}),
+    },
+    spec: {
+      ...(args.serviceAccountName
+        ? { serviceAccountName: args.serviceAccountName, automountServiceAccountToken: true }
+        : { automountServiceAccountToken: false }),
+      securityContext: args.securityContext,
+      containers: args.containers,
+      ...(args.initContainers ? { initContainers: args.initContainers } : {}),
+      ...(args.volumes ? { volumes: args.volumes } : {}),
+      ...(args.terminationGracePeriodSeconds !== undefined
+        ? { terminationGracePeriodSeconds: args.terminationGracePeriodSeconds }
+        : {}),
+      ...(args.restartPolicy ? { restartPolicy: args.restartPolicy } : {}),
+    },
+  };
+}
+
+export interface DeploymentArgs extends PodArgs {
+  replicas: pulumi.Input<number>;
+  /** `Recreate` for singletons that must never run twice at once. Defaults to RollingUpdate. */
+  strategy?: "RollingUpdate" | "Recreate";
+  minReadySeconds?: number;
+}
+
+export function deployment(
+  resourceName: string,
+  args: DeploymentArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apps.v1.Deployment {
+  return new k8s.apps.v1.Deployment(
+    resourceName,
+    {
+      metadata: objectMeta(args.namespace, args.name, args.labels),
+      spec: {
+        replicas: args.replicas,
+        selector: { matchLabels: selectorLabels(args.labels) },
+        ...(args.strategy ? { strategy: { type: args.strategy } } : {}),
+        ...(args.minReadySeconds ? { minReadySeconds: args.minReadySeconds } : {}),
+        template: podTemplate(args),
+      },
+    },
+    opts,
+  );
+}
+
+export interface StatefulSetArgs extends PodArgs {
+  /** The headless or regular Service that governs the pods' DNS names. */
+  serviceName: pulumi.Input<string>;
+  volumeClaimTemplates: core.PersistentVolumeClaim[];
+}
+
+export function statefulSet(
+  resourceName: string,
+  args: StatefulSetArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apps.v1.StatefulSet {
+  return new k8s.apps.v1.StatefulSet(
+    resourceName,
+    {
+      metadata: objectMeta(args.namespace, args.name, args.labels),
+      spec: {
+        replicas: 1,
+        serviceName: args.serviceName,
+        selector: { matchLabels: selectorLabels(args.labels) },
+        template: podTemplate(args),
+        volumeClaimTemplates: args.volumeClaimTemplates,
+      },
+    },
+    opts,
+  );
+}
+
+/** A claim template for a StatefulSet's single data volume. */
+export function dataVolumeClaim(
+  name: string,
+  size: pulumi.Input<string>,
+  storageClassName?: pulumi.Input<string>,
+): core.PersistentVolumeClaim {
+  return {
+    metadata: { name },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: size } },
+      ...(storageClassName ? { storageClassName } : {}),
+    },
+  };
+}
+
+export interface JobArgs extends PodArgs {
+  /** Retries before the Job is failed. Defaults to 6 (the Kubernetes default). */
+  backoffLimit?: number;
+  activeDeadlineSeconds?: number;
+}
+
+export function jobSpec(args: JobArgs): k8s.types.input.batch.v1.JobSpec {
+  return {
+    backoffLimit: args.backoffLimit ?? 6,
+    ...(args.activeDeadlineSeconds ? { activeDeadlineSeconds: args.activeDeadlineSeconds } : {}),
+    template: podTemplate({ ...args, restartPolicy: args.restartPolicy ?? "OnFailure" }),
+  };
+}
+
+/**
+ * A run-to-completion Job that Pulumi waits for. Its pod template is immutable, so a change
+ * replaces it; the fixed name makes that a delete-then-create.
+ */
+export function job(
+  resourceName: string,
+  args: JobArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.batch.v1.Job {
+  return new k8s.batch.v1.Job(
+    resourceName,
+    { metadata: objectMeta(args.namespace, args.name, args.labels), spec: jobSpec(args) },
+    { ...opts, deleteBeforeReplace: true },
+  );
+}
+
+export interface ServicePort {
+  name: string;
+  port: number;
+  targetPort: string | number;
+}
+
+export interface ServiceArgs {
+  namespace: pulumi.Input<string>;
+  name: string;
+  labels: LabelSpec;
+  ports: ServicePort[];
+}
+
+/** A ClusterIP Service selecting the pods of `labels`. */
+export function service(
+  resourceName: string,
+  args: ServiceArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Service {
+  return new k8s.core.v1.Service(
+    resourceName,
+    {
+      metadata: objectMeta(args.namespace, args.name, args.labels),
+      spec: {
+        type: "ClusterIP",
+        selector: selectorLabels(args.labels),
+        ports: args.ports.map((p) => ({ ...p, protocol: "TCP" })),
+      },
+    },
+    opts,
+  );
+}
+
+/** An Opaque Secret whose every value is a Pulumi secret. */
+export function opaqueSecret(
+  resourceName: string,
+  args: {
+    namespace: pulumi.Input<string>;
+    name: string;
+    labels: LabelSpec;
+    data: Record<string, pulumi.Input<string>>;
+  },
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Secret {
+  return new k8s.core.v1.Secret(
+    resourceName,
+    {
+      metadata: objectMeta(args.namespace, args.name, args.labels),
+      type: "Opaque",
+      stringData: pulumi.secret(args.data),
+    },
+    opts,
+  );
+}
+
+/** In-cluster DNS name of a Service. */
+export function serviceHost(name: pulumi.Input<string>, namespace: pulumi.Input<string>) {
+  return pulumi.interpolate`${name}.${namespace}.svc.cluster.local`;
+}

@@ -1,0 +1,230 @@
+/**
+ * Runs the real program under the Pulumi SDK's mock runtime and records every resource it
+ * registers, with parent, provider, options and inputs. Used by `render`, `diff` and the tests:
+ * no CLI, no plugins and no cluster are needed.
+ */
+import * as crypto from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The wire signature the SDK uses to mark a value as secret (see SDK runtime/rpc.js). */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  urn: string;
+  /** URN of the parent resource; the stack itself has none. */
+  parent?: string;
+  custom: boolean;
+  /** Provider reference `"<urn>::<id>"`, empty when the default provider is used. */
+  provider?: string;
+  /** Inputs with secret markers removed; see `secretPaths` for which ones were secret. */
+  inputs: Record<string, unknown>;
+  /** Dotted paths of inputs that were Pulumi secrets (`stringData.password`). */
+  secretPaths: string[];
+  dependencies: string[];
+  protect: boolean;
+  deleteBeforeReplace: boolean;
+  ignoreChanges: string[];
+  replaceOnChanges: string[];
+  aliases: unknown[];
+  /** What the resource passed to `registerOutputs` (components and the stack), secrets unwrapped. */
+  outputs?: Record<string, unknown>;
+  /** Dotted paths of `outputs` that were secret. */
+  secretOutputPaths?: string[];
+}
+
+export interface MockRunOptions {
+  /** Project name; config keys are namespaced by it. Defaults to `airbyte`. */
+  project?: string;
+  stack: string;
+  /** Stack config as `key: value`, keys with or without the `<project>:` prefix. */
+  config?: Record<string, string>;
+  /** Keys of `config` that are secrets. */
+  secretKeys?: string[];
+  program: () => unknown;
+}
+
+export interface MockRun {
+  resources: RecordedResource[];
+  /** Stack outputs, resolved, secrets unwrapped. */
+  outputs: Record<string, unknown>;
+  /** Names of stack outputs that are secret. */
+  secretOutputs: string[];
+}
+
+/** Deterministic stand-ins for values providers compute, so rendering is reproducible. */
+export function mockComputedState(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
+  const digest = (n: number) =>
+    crypto.createHash("sha256").update(`${type}/${name}`).digest("hex").slice(0, n);
+  switch (type) {
+    case "random:index/randomPassword:RandomPassword":
+    case "random:index/randomString:RandomString": {
+      const length = typeof inputs.length === "number" ? inputs.length : 16;
+      const seed = `mock${digest(64)}${digest(64)}`;
+      return { result: seed.slice(0, length), bcryptHash: `$2a$10$${digest(53)}` };
+    }
+    case "random:index/randomUuid:RandomUuid": {
+      const h = digest(32);
+      return {
+        result: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`,
+      };
+    }
+    case "random:index/randomBytes:RandomBytes": {
+      const length = typeof inputs.length === "number" ? inputs.length : 32;
+      const bytes = Buffer.from(digest(64).repeat(4), "hex").subarray(0, length);
+      return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
+    default:
+      break;
+  }
+  if (type.startsWith("kubernetes:") && type !== "kubernetes:index:Provider") {
+    const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
+    if (metadata.name === undefined) return { metadata: { ...metadata, name } };
+  }
+  return {};
+}
+
+function isSecretMarker(v: unknown): v is { value: unknown } {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    (v as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG
+  );
+}
+
+/** Strips secret markers from a deserialized value, noting where they were. */
+export function unwrapSecrets(
+  value: unknown,
+  path = "",
+  found: string[] = [],
+): { value: unknown; secretPaths: string[] } {
+  const walk = (v: unknown, p: string): unknown => {
+    if (isSecretMarker(v)) {
+      found.push(p);
+      return walk(v.value, p);
+    }
+    if (Array.isArray(v)) return v.map((e, i) => walk(e, `${p}[${i}]`));
+    if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).map(([k, e]) => [k, walk(e, p ? `${p}.${k}` : k)]),
+      );
+    }
+    return v;
+  };
+  return { value: walk(value, path), secretPaths: found };
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProvider(): string;
+  getObject(): unknown;
+  getDependenciesList(): string[];
+  getProtect(): boolean;
+  getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+  getAliasesList(): unknown[];
+}
+interface RegisterResponse {
+  getUrn(): string;
+}
+type Callback = (err: Error | null, resp?: RegisterResponse) => void;
+interface OutputsRequest {
+  getUrn(): string;
+  getOutputs(): unknown;
+}
+interface RecordingMonitor {
+  registerResource(req: RegisterRequest, cb: Callback): void;
+  registerResourceOutputs(req: OutputsRequest, cb: (err: Error | null) => void): void;
+}
+
+interface RuntimeInternals {
+  waitForRPCs(): Promise<void>;
+  deserializeProperties(struct: unknown): Record<string, unknown>;
+}
+const internals = pulumi.runtime as unknown as RuntimeInternals;
+
+/**
+ * Runs `program` as the Pulumi language host would (inside a root Stack resource) against the
+ * mock monitor. One run per process: the SDK keeps its runtime state in process globals.
+ */
+export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
+  const project = options.project ?? "airbyte";
+  const qualify = (k: string) => (k.includes(":") ? k : `${project}:${k}`);
+  const config = Object.fromEntries(
+    Object.entries(options.config ?? {}).map(([k, v]) => [qualify(k), v]),
+  );
+  pulumi.runtime.setAllConfig(config, (options.secretKeys ?? []).map(qualify));
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({
+        id: `${args.name}-id`,
+        state: { ...args.inputs, ...mockComputedState(args.type, args.name, args.inputs) },
+      }),
+      call: (args) => args.inputs,
+    },
+    project,
+    options.stack,
+    false,
+  );
+
+  const resources: RecordedResource[] = [];
+  const monitor = pulumi.runtime.getMonitor() as unknown as RecordingMonitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, resp) => {
+      if (!err && resp) {
+        const raw = internals.deserializeProperties(req.getObject());
+        const { value, secretPaths } = unwrapSecrets(raw);
+        resources.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: resp.getUrn(),
+          parent: req.getParent() || undefined,
+          custom: req.getCustom(),
+          provider: req.getProvider() || undefined,
+          inputs: value as Record<string, unknown>,
+          secretPaths,
+          dependencies: req.getDependenciesList(),
+          protect: req.getProtect(),
+          deleteBeforeReplace: req.getDeletebeforereplace(),
+          ignoreChanges: req.getIgnorechangesList(),
+          replaceOnChanges: req.getReplaceonchangesList(),
+          aliases: req.getAliasesList(),
+        });
+      }
+      cb(err, resp);
+    });
+
+  const registeredOutputs = new Map<string, { value: unknown; secretPaths: string[] }>();
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, cb) => {
+    const raw = req.getOutputs();
+    if (raw) registeredOutputs.set(req.getUrn(), unwrapSecrets(internals.deserializeProperties(raw)));
+    registerOutputs(req, cb);
+  };
+
+  await pulumi.runtime.runInPulumiStack(async () => options.program());
+  await internals.waitForRPCs();
+
+  for (const r of resources) {
+    const out = registeredOutputs.get(r.urn);
+    if (out) {
+      r.outputs = out.value as Record<string, unknown>;
+      r.secretOutputPaths = out.secretPaths;
+    }
+  }
+  const stack = resources.find((r) => r.type === "pulumi:pulumi:Stack");
+  const secretOutputs = [...new Set((stack?.secretOutputPaths ?? []).map((p) => p.split(/[.[]/)[0]))];
+  return { resources, outputs: stack?.outputs ?? {}, secretOutputs };
+}
