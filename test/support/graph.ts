@@ -33,7 +33,9 @@ export class Graph {
     const found = this.kube(kind, name);
     if (found.length !== 1) {
       const have = this.kube(kind).map((r) => metadataOf(r).name);
-      throw new Error(`expected one ${kind} ${name}, found ${found.length}; have: ${have.join(", ")}`);
+      throw new Error(
+        `expected one ${kind} ${name}, found ${found.length}; have: ${have.join(", ")}`,
+      );
     }
     return found[0];
   }
@@ -70,7 +72,9 @@ export class Graph {
     return this.resources.filter(
       (r) =>
         r.type.startsWith("kubernetes:") &&
-        ["Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"].includes(String(r.inputs.kind)),
+        ["Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"].includes(
+          String(r.inputs.kind),
+        ),
     );
   }
 }

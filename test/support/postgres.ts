@@ -85,7 +85,10 @@ export function hydrateSymlinks(packageDir: string): void {
     const linkPath = path.join(packageDir, target);
     if (fs.existsSync(linkPath)) continue;
     try {
-      fs.symlinkSync(path.relative(path.dirname(linkPath), path.join(packageDir, source)), linkPath);
+      fs.symlinkSync(
+        path.relative(path.dirname(linkPath), path.join(packageDir, source)),
+        linkPath,
+      );
     } catch (err) {
       // Another test file hydrating concurrently got there first.
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
