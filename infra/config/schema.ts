@@ -1,0 +1,221 @@
+/**
+ * Every stack config key the program reads, in one table: validation, the `config:` block of
+ * Pulumi.yaml and the README's key table are all checked against it.
+ */
+import {
+  checkCidr,
+  checkDnsLabel,
+  checkEmail,
+  checkEmailDomain,
+  checkHostname,
+  checkHttpsUrl,
+  checkStorageQuantity,
+} from "./validators";
+
+export const TOPOLOGIES = ["v0", "v1", "v2"] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
+/** OAuth2 Proxy providers we configure and test; others need settings we don't expose. */
+export const OAUTH_PROVIDERS = ["google", "github", "gitlab", "azure", "oidc", "keycloak-oidc"] as const;
+export type OAuthProvider = (typeof OAUTH_PROVIDERS)[number];
+
+/** Object storage backends the program can deploy. */
+export const STORAGE_TYPES = ["minio"] as const;
+export type StorageType = (typeof STORAGE_TYPES)[number];
+
+interface KeyBase {
+  description: string;
+  /** A value that would pass, shown in the fix hint of an error. */
+  example: string;
+}
+
+export interface StringKey extends KeyBase {
+  type: "string";
+  /** Absent: the key is required. `""` means "not set" for optional keys. */
+  default?: string;
+  secret?: boolean;
+  oneOf?: readonly string[];
+  check?: (v: string) => string | undefined;
+}
+
+export interface IntegerKey extends KeyBase {
+  type: "integer";
+  default: number;
+  min: number;
+  max?: number;
+}
+
+export interface ArrayKey extends KeyBase {
+  type: "array";
+  /** Absent: the key is required and must have at least one item. */
+  default?: string[];
+  check?: (item: string) => string | undefined;
+}
+
+export type KeySpec = StringKey | IntegerKey | ArrayKey;
+
+const replicas = (service: string): IntegerKey => ({
+  type: "integer",
+  default: 1,
+  min: 0,
+  max: 20,
+  example: "2",
+  description: `Replicas of the Airbyte ${service} (0 stops it).`,
+});
+
+export const CONFIG_SCHEMA = {
+  topology: {
+    type: "string",
+    oneOf: TOPOLOGIES,
+    example: "v0",
+    description:
+      "Which topology this environment runs: v0 (production only), v1 (+ core-worker-01, periodic copy, standby replica), v2 (+ replication hub, continuous replication).",
+  },
+  kubeContext: {
+    type: "string",
+    default: "",
+    example: "prod-cluster",
+    description: "kubeconfig context to deploy into; empty uses the current context.",
+  },
+  prodNamespace: {
+    type: "string",
+    default: "airbyte-prod",
+    check: checkDnsLabel,
+    example: "airbyte-prod",
+    description: "Namespace of the production Airbyte.",
+  },
+  prodHost: {
+    type: "string",
+    check: checkHostname,
+    example: "airbyte.example.com",
+    description: "Public hostname of the production Airbyte (the Ingress host).",
+  },
+  ingressClassName: {
+    type: "string",
+    default: "nginx",
+    check: checkDnsLabel,
+    example: "nginx",
+    description: "IngressClass of the ingress-nginx controller that serves the hosts.",
+  },
+  allowedSourceRanges: {
+    type: "array",
+    check: checkCidr,
+    example: "203.0.113.0/24",
+    description: "CIDR blocks allowed to reach the Ingress (source-range allowlist).",
+  },
+  tlsSecretName: {
+    type: "string",
+    default: "",
+    check: checkDnsLabel,
+    example: "airbyte-prod-tls",
+    description:
+      "Existing kubernetes.io/tls Secret for the production host; empty means `<instance>-tls` (issued by cert-manager when certManagerClusterIssuer is set).",
+  },
+  certManagerClusterIssuer: {
+    type: "string",
+    default: "",
+    check: checkDnsLabel,
+    example: "letsencrypt-prod",
+    description: "cert-manager ClusterIssuer that issues the TLS certificates; empty: bring your own Secret.",
+  },
+  proxyReadTimeoutSeconds: {
+    type: "integer",
+    default: 3600,
+    min: 30,
+    max: 86400,
+    example: "3600",
+    description:
+      "Ingress read/send timeout towards the proxy; Airbyte's schema discovery and connector checks hold requests open for minutes.",
+  },
+  proxyBodySizeMb: {
+    type: "integer",
+    default: 50,
+    min: 1,
+    max: 1024,
+    example: "50",
+    description: "Largest request body the Ingress accepts, in MB (connector manifests and uploads).",
+  },
+  oauthProvider: {
+    type: "string",
+    default: "google",
+    oneOf: OAUTH_PROVIDERS,
+    example: "github",
+    description: "OAuth2 Proxy identity provider.",
+  },
+  oauthClientId: {
+    type: "string",
+    example: "1234567890-abc.apps.googleusercontent.com",
+    description: "OAuth client id registered with the provider.",
+  },
+  oauthClientSecret: {
+    type: "string",
+    secret: true,
+    example: "<client secret>",
+    description: "OAuth client secret (set with --secret).",
+  },
+  oauthOidcIssuerUrl: {
+    type: "string",
+    default: "",
+    check: checkHttpsUrl,
+    example: "https://login.example.com/realms/main",
+    description: "OIDC issuer URL; required for the oidc and keycloak-oidc providers.",
+  },
+  oauthAllowedEmails: {
+    type: "array",
+    default: [],
+    check: checkEmail,
+    example: "ops@example.com",
+    description: "E-mail addresses allowed in; with oauthAllowedEmailDomains, at least one must be set.",
+  },
+  oauthAllowedEmailDomains: {
+    type: "array",
+    default: [],
+    check: checkEmailDomain,
+    example: "example.com",
+    description: "E-mail domains allowed in (`*` for any account the provider accepts).",
+  },
+  storageType: {
+    type: "string",
+    default: "minio",
+    oneOf: STORAGE_TYPES,
+    example: "minio",
+    description: "Object storage for logs and state: an in-cluster MinIO per instance.",
+  },
+  minioStorageSize: {
+    type: "string",
+    default: "20Gi",
+    check: checkStorageQuantity,
+    example: "50Gi",
+    description: "Size of each MinIO volume.",
+  },
+  logRetentionDays: {
+    type: "integer",
+    default: 30,
+    min: 1,
+    max: 3650,
+    example: "30",
+    description: "Days before job logs expire from object storage (a bucket lifecycle rule).",
+  },
+  databaseStorageSize: {
+    type: "string",
+    default: "20Gi",
+    check: checkStorageQuantity,
+    example: "50Gi",
+    description: "Size of the bundled PostgreSQL volume.",
+  },
+  storageClassName: {
+    type: "string",
+    default: "",
+    check: checkDnsLabel,
+    example: "fast-ssd",
+    description: "StorageClass of every volume; empty uses the cluster default.",
+  },
+  serverReplicas: replicas("server (API and UI)"),
+  workerReplicas: replicas("worker"),
+  workloadLauncherReplicas: replicas("workload launcher"),
+  workloadApiServerReplicas: replicas("workload API server"),
+  connectorBuilderServerReplicas: replicas("connector builder server"),
+  oauth2ProxyReplicas: { ...replicas("OAuth2 Proxy"), default: 2, description: "Replicas of the OAuth2 Proxy." },
+} satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_SCHEMA;
