@@ -308,3 +308,8 @@ export function opaqueSecret(
 export function serviceHost(name: pulumi.Input<string>, namespace: pulumi.Input<string>) {
   return pulumi.interpolate`${name}.${namespace}.svc.cluster.local`;
 }
+
+/** An environment variable from the pod's own fields (`status.podIP`, `metadata.namespace`…). */
+export function fieldEnv(name: string, fieldPath: string): EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
