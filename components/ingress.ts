@@ -45,7 +45,11 @@ export class Ingress extends pulumi.ComponentResource {
       throw new Error("Ingress: allowedSourceRanges must name at least one CIDR block");
     }
 
-    const labels: LabelSpec = { name: "ingress", instance: args.instanceName, component: "network" };
+    const labels: LabelSpec = {
+      name: "ingress",
+      instance: args.instanceName,
+      component: "network",
+    };
     const timeout = String(args.proxyTimeoutSeconds ?? 3600);
     const sourceRanges = args.allowedSourceRanges.join(",");
     const tlsSecretName = args.tlsSecretName ?? `${args.instanceName}-tls`;
@@ -81,7 +85,10 @@ export class Ingress extends pulumi.ComponentResource {
                     path: "/",
                     pathType: "Prefix",
                     backend: {
-                      service: { name: args.backend.serviceName, port: { number: args.backend.port } },
+                      service: {
+                        name: args.backend.serviceName,
+                        port: { number: args.backend.port },
+                      },
                     },
                   },
                 ],

@@ -127,7 +127,17 @@ export class Postgres extends pulumi.ComponentResource {
       child,
     );
 
-    const ready = ["pg_isready", "-h", "127.0.0.1", "-p", String(PORT), "-U", username, "-d", databases[0]];
+    const ready = [
+      "pg_isready",
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(PORT),
+      "-U",
+      username,
+      "-d",
+      databases[0],
+    ];
     this.server = statefulSet(
       `${name}-server`,
       {
@@ -198,14 +208,19 @@ export class Postgres extends pulumi.ComponentResource {
 }
 
 function validate(databases: string[], username: string, settings: Record<string, string>): void {
-  if (databases.length === 0) throw new Error("Postgres: databases must name at least one database");
+  if (databases.length === 0)
+    throw new Error("Postgres: databases must name at least one database");
   for (const db of databases) {
     if (!DATABASE_NAME.test(db)) {
-      throw new Error(`Postgres: databases: '${db}' is not a plain database name ([a-z_][a-z0-9_-]*)`);
+      throw new Error(
+        `Postgres: databases: '${db}' is not a plain database name ([a-z_][a-z0-9_-]*)`,
+      );
     }
   }
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(username)) {
-    throw new Error(`Postgres: username: '${username}' is not a plain role name ([a-z_][a-z0-9_]*)`);
+    throw new Error(
+      `Postgres: username: '${username}' is not a plain role name ([a-z_][a-z0-9_]*)`,
+    );
   }
   for (const [k, v] of Object.entries(settings)) {
     if (!SETTING_NAME.test(k) || /[\s'"\\]/.test(v)) {
@@ -217,7 +232,8 @@ function validate(databases: string[], username: string, settings: Record<string
 /** Shell for the image's init hook; names are validated, and quoted as identifiers in SQL. */
 function createDatabasesScript(databases: string[]): string {
   const creates = databases.map(
-    (db) => `psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" -c 'CREATE DATABASE "${db}"'`,
+    (db) =>
+      `psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" -c 'CREATE DATABASE "${db}"'`,
   );
   return ["#!/bin/sh", "set -eu", ...creates, ""].join("\n");
 }

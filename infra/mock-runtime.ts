@@ -112,7 +112,10 @@ export function unwrapSecrets(
     if (Array.isArray(v)) return v.map((e, i) => walk(e, `${p}[${i}]`));
     if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
       return Object.fromEntries(
-        Object.entries(v as Record<string, unknown>).map(([k, e]) => [k, walk(e, p ? `${p}.${k}` : k)]),
+        Object.entries(v as Record<string, unknown>).map(([k, e]) => [
+          k,
+          walk(e, p ? `${p}.${k}` : k),
+        ]),
       );
     }
     return v;
@@ -210,7 +213,8 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req, cb) => {
     const raw = req.getOutputs();
-    if (raw) registeredOutputs.set(req.getUrn(), unwrapSecrets(internals.deserializeProperties(raw)));
+    if (raw)
+      registeredOutputs.set(req.getUrn(), unwrapSecrets(internals.deserializeProperties(raw)));
     registerOutputs(req, cb);
   };
 
@@ -225,6 +229,8 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
     }
   }
   const stack = resources.find((r) => r.type === "pulumi:pulumi:Stack");
-  const secretOutputs = [...new Set((stack?.secretOutputPaths ?? []).map((p) => p.split(/[.[]/)[0]))];
+  const secretOutputs = [
+    ...new Set((stack?.secretOutputPaths ?? []).map((p) => p.split(/[.[]/)[0])),
+  ];
   return { resources, outputs: stack?.outputs ?? {}, secretOutputs };
 }

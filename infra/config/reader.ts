@@ -28,14 +28,17 @@ export class ConfigError extends Error {
 function fixHint(key: string, spec: KeySpec): string {
   const q = `${PROJECT}:${key}`;
   if (spec.type === "array") return `pulumi config set --path '${q}[0]' ${spec.example}`;
-  if (spec.type === "string" && spec.secret) return `pulumi config set --secret ${q} ${spec.example}`;
+  if (spec.type === "string" && spec.secret)
+    return `pulumi config set --secret ${q} ${spec.example}`;
   return `pulumi config set ${q} ${spec.example}`;
 }
 
 function closest(name: string, candidates: string[]): string | undefined {
   const lower = name.toLowerCase();
-  return candidates.find((c) => c.toLowerCase() === lower) ??
-    candidates.find((c) => c.toLowerCase().startsWith(lower.slice(0, 5)));
+  return (
+    candidates.find((c) => c.toLowerCase() === lower) ??
+    candidates.find((c) => c.toLowerCase().startsWith(lower.slice(0, 5)))
+  );
 }
 
 export class ConfigReader {
@@ -108,7 +111,8 @@ export class ConfigReader {
       return spec.default;
     }
     if (n < spec.min || (spec.max !== undefined && n > spec.max)) {
-      const range = spec.max === undefined ? `at least ${spec.min}` : `between ${spec.min} and ${spec.max}`;
+      const range =
+        spec.max === undefined ? `at least ${spec.min}` : `between ${spec.min} and ${spec.max}`;
       this.fail(key, `${n} is out of range: must be ${range}`);
       return spec.default;
     }

@@ -16,7 +16,14 @@ export const TOPOLOGIES = ["v0", "v1", "v2"] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
 /** OAuth2 Proxy providers we configure and test; others need settings we don't expose. */
-export const OAUTH_PROVIDERS = ["google", "github", "gitlab", "azure", "oidc", "keycloak-oidc"] as const;
+export const OAUTH_PROVIDERS = [
+  "google",
+  "github",
+  "gitlab",
+  "azure",
+  "oidc",
+  "keycloak-oidc",
+] as const;
 export type OAuthProvider = (typeof OAUTH_PROVIDERS)[number];
 
 /** Object storage backends the program can deploy. */
@@ -116,7 +123,8 @@ export const CONFIG_SCHEMA = {
     default: "",
     check: checkDnsLabel,
     example: "letsencrypt-prod",
-    description: "cert-manager ClusterIssuer that issues the TLS certificates; empty: bring your own Secret.",
+    description:
+      "cert-manager ClusterIssuer that issues the TLS certificates; empty: bring your own Secret.",
   },
   proxyReadTimeoutSeconds: {
     type: "integer",
@@ -133,7 +141,8 @@ export const CONFIG_SCHEMA = {
     min: 1,
     max: 1024,
     example: "50",
-    description: "Largest request body the Ingress accepts, in MB (connector manifests and uploads).",
+    description:
+      "Largest request body the Ingress accepts, in MB (connector manifests and uploads).",
   },
   oauthProvider: {
     type: "string",
@@ -165,7 +174,8 @@ export const CONFIG_SCHEMA = {
     default: [],
     check: checkEmail,
     example: "ops@example.com",
-    description: "E-mail addresses allowed in; with oauthAllowedEmailDomains, at least one must be set.",
+    description:
+      "E-mail addresses allowed in; with oauthAllowedEmailDomains, at least one must be set.",
   },
   oauthAllowedEmailDomains: {
     type: "array",
@@ -215,7 +225,11 @@ export const CONFIG_SCHEMA = {
   workloadLauncherReplicas: replicas("workload launcher"),
   workloadApiServerReplicas: replicas("workload API server"),
   connectorBuilderServerReplicas: replicas("connector builder server"),
-  oauth2ProxyReplicas: { ...replicas("OAuth2 Proxy"), default: 2, description: "Replicas of the OAuth2 Proxy." },
+  oauth2ProxyReplicas: {
+    ...replicas("OAuth2 Proxy"),
+    default: 2,
+    description: "Replicas of the OAuth2 Proxy.",
+  },
 } satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;
