@@ -34,7 +34,8 @@ export function pulumiConfigDeclarations(): Record<string, Declaration> {
 
 function defaultCell(spec: KeySpec): string {
   if (spec.default === undefined) return "**required**";
-  if (Array.isArray(spec.default)) return spec.default.length ? `\`${JSON.stringify(spec.default)}\`` : "`[]`";
+  if (Array.isArray(spec.default))
+    return spec.default.length ? `\`${JSON.stringify(spec.default)}\`` : "`[]`";
   if (spec.default === "") return "(unset)";
   return `\`${spec.default}\``;
 }
@@ -44,7 +45,8 @@ export function configTableMarkdown(): string {
   const rows = Object.entries(CONFIG_SCHEMA).map(([k, s]) => {
     const spec = s as KeySpec;
     const type = spec.type === "string" && spec.secret ? "secret" : spec.type;
-    const allowed = spec.type === "string" && spec.oneOf ? ` One of: ${spec.oneOf.join(", ")}.` : "";
+    const allowed =
+      spec.type === "string" && spec.oneOf ? ` One of: ${spec.oneOf.join(", ")}.` : "";
     return `| \`${PROJECT}:${k}\` | ${type} | ${defaultCell(spec)} | ${spec.description}${allowed} |`;
   });
   return ["| key | type | default | what it sets |", "|---|---|---|---|", ...rows].join("\n");
