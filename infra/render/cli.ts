@@ -1,0 +1,353 @@
+/**
+ * `npm run render -- --stack v0`: runs the real program under the SDK's mock runtime and writes
+ * what it would deploy to `out/<stack>/`: one YAML file per Kubernetes object, `all.yaml`,
+ * `summary.md` and an architecture diagram (`architecture.mmd`, `architecture.svg`). Every object
+ * is checked against the Kubernetes API schemas and every secret value must stay inside Secrets.
+ *
+ * Exit status: 0 rendered and every check passed; 1 the program failed or a check failed (the
+ * output is still written, to look at); 2 wrong usage.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { runUnderMocks, type MockRun } from "../mock-runtime";
+import { apiRuleFailures } from "./api-rules";
+import { buildDiagram, renderSvg, toDot, toMermaid } from "./diagram";
+import { componentLabel, isAirbyteComponent, Ownership } from "./graph";
+import {
+  availableStacks,
+  readProjectFiles,
+  resolveConfig,
+  type ResolvedConfig,
+} from "./load-config";
+import {
+  duplicateObjects,
+  kubeObjects,
+  manifestPath,
+  objectLabel,
+  toYaml,
+  toYamlStream,
+  type KubeObject,
+} from "./manifests";
+import { collectSensitiveValues, formatLeak, scanSecrets, type SecretScan } from "./secrets-scan";
+import { renderSummary } from "./summary";
+import { formatFailure, validateObject, type ValidationFailure } from "./validate";
+
+/** Milliseconds since process start at the end of each phase, for `--stats`. */
+export const phases: [string, number][] = [];
+const mark = (name: string) => phases.push([name, Math.round(performance.now())]);
+
+export const USAGE = `Usage: npm run render -- --stack <name> [options]
+
+  --stack <name>         stack to render; reads Pulumi.<name>.yaml (required)
+  --out <dir>            output root; files go to <dir>/<stack>/ (default: out)
+  --config <key=value>   override a config value, repeatable (e.g. --config replicaCount=2)
+  --no-diagram           skip the architecture diagram
+  --stats                print wall time and peak memory (RENDER_STATS line on stderr)
+  --project-dir <dir>    where Pulumi.yaml and the stack files are (default: .)
+  --program <file>       module exporting program() (default: infra/program.ts)
+  --help                 show this help`;
+
+export interface CliOptions {
+  stack: string;
+  out: string;
+  config: Record<string, string>;
+  diagram: boolean;
+  stats: boolean;
+  projectDir: string;
+  program: string;
+}
+
+export class UsageError extends Error {}
+
+const VALUE_FLAGS = ["--stack", "--out", "--config", "--project-dir", "--program"];
+const BOOL_FLAGS = ["--no-diagram", "--stats", "--help"];
+
+/** Parses argv (without node and script). Throws UsageError naming the flag and the fix. */
+export function parseArgs(argv: string[]): CliOptions | "help" {
+  const opts: CliOptions = {
+    stack: "",
+    out: "out",
+    config: {},
+    diagram: true,
+    stats: false,
+    projectDir: ".",
+    program: "infra/program.ts",
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf("=");
+    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    if (BOOL_FLAGS.includes(flag)) {
+      if (flag !== arg) throw new UsageError(`${flag} takes no value`);
+      if (flag === "--help") return "help";
+      if (flag === "--no-diagram") opts.diagram = false;
+      if (flag === "--stats") opts.stats = true;
+      continue;
+    }
+    if (!VALUE_FLAGS.includes(flag)) {
+      throw new UsageError(
+        arg.startsWith("-")
+          ? `unknown flag ${arg}; known flags: ${[...VALUE_FLAGS, ...BOOL_FLAGS].join(", ")}`
+          : `unexpected argument "${arg}"; pass the stack as --stack ${arg}`,
+      );
+    }
+    const value = flag !== arg ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || (flag === arg && value.startsWith("--")))
+      throw new UsageError(
+        `${flag} needs a value, e.g. ${flag === "--config" ? "--config key=value" : `${flag} <value>`}`,
+      );
+    switch (flag) {
+      case "--stack":
+        opts.stack = value;
+        break;
+      case "--out":
+        opts.out = value;
+        break;
+      case "--project-dir":
+        opts.projectDir = value;
+        break;
+      case "--program":
+        opts.program = value;
+        break;
+      case "--config": {
+        const sep = value.indexOf("=");
+        if (sep <= 0)
+          throw new UsageError(`--config ${value}: expected key=value, e.g. --config topology=v1`);
+        opts.config[value.slice(0, sep)] = value.slice(sep + 1);
+        break;
+      }
+    }
+  }
+  if (!opts.stack) throw new UsageError("--stack is required, e.g. npm run render -- --stack v0");
+  if (!/^[A-Za-z0-9_.-]+$/.test(opts.stack) || opts.stack.startsWith("."))
+    throw new UsageError(`--stack ${opts.stack}: a stack name is letters, digits, '-', '_' or '.'`);
+  return opts;
+}
+
+/** Marks a directory as render output, so a later render may clear it without asking. */
+const MARKER = ".render-output";
+
+/** Empties `dir` if it is ours (or empty); refuses to delete anything else. */
+export function prepareOutputDir(dir: string): void {
+  if (fs.existsSync(dir)) {
+    const entries = fs.readdirSync(dir);
+    if (entries.length && !entries.includes(MARKER))
+      throw new UsageError(
+        `refusing to clear ${dir}: it is not a render output (no ${MARKER}); pick another --out`,
+      );
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  fs.mkdirSync(path.join(dir, "manifests"), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, MARKER),
+    "Written by `npm run render`; cleared on every render.\n",
+  );
+}
+
+export interface RenderResult {
+  objects: KubeObject[];
+  failures: ValidationFailure[];
+  skipped: { object: string; reason: string }[];
+  secrets: SecretScan;
+  summary: string;
+  files: string[];
+}
+
+/** Schema, API rules and duplicates, for every object. */
+export function checkObjects(objects: KubeObject[]): {
+  failures: ValidationFailure[];
+  skipped: { object: string; reason: string }[];
+} {
+  const failures: ValidationFailure[] = [];
+  const skipped: { object: string; reason: string }[] = [];
+  for (const o of objects) {
+    const v = validateObject(o);
+    failures.push(...v.failures, ...(o.patch ? [] : apiRuleFailures(o)));
+    if (v.skipped) skipped.push({ object: objectLabel(o), reason: v.skipped });
+  }
+  for (const dup of duplicateObjects(objects))
+    failures.push({
+      object: objectLabel(dup[0]),
+      path: "metadata.name",
+      message: `declared ${dup.length} times (by ${dup.map((o) => o.resource.name).join(", ")}): the objects would overwrite each other`,
+    });
+  return { failures, skipped };
+}
+
+/** Checks and writes everything for one recorded run. */
+export async function writeRender(
+  run: MockRun,
+  cfg: ResolvedConfig,
+  opts: Pick<CliOptions, "stack" | "out" | "diagram">,
+): Promise<RenderResult> {
+  const dir = path.join(opts.out, opts.stack);
+  const objects = kubeObjects(run.resources);
+  const { failures, skipped } = checkObjects(objects);
+  mark("validate");
+
+  const secretConfig = Object.fromEntries(cfg.secretKeys.map((k) => [k, cfg.config[k]]));
+  const outputs = run.resources
+    .filter((r) => r.outputs && (r.type === "pulumi:pulumi:Stack" || isAirbyteComponent(r)))
+    .map((r) => ({
+      owner: r.type === "pulumi:pulumi:Stack" ? "stack outputs" : `outputs of ${componentLabel(r)}`,
+      values: r.outputs ?? {},
+      secretPaths: r.secretOutputPaths ?? [],
+    }));
+  const secrets = scanSecrets(
+    objects,
+    collectSensitiveValues(run.resources, secretConfig),
+    outputs,
+  );
+
+  mark("secret scan");
+  const summary = renderSummary({
+    stack: opts.stack,
+    objects,
+    ownership: new Ownership(run.resources),
+    outputs: run.outputs,
+    secretOutputs: run.secretOutputs,
+    placeholders: cfg.placeholders,
+    overridden: cfg.overridden,
+    failures,
+    skipped,
+    secrets,
+  });
+
+  prepareOutputDir(dir);
+  const files: string[] = [];
+  const write = (rel: string, text: string) => {
+    const file = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+    files.push(rel);
+  };
+  for (const o of objects) write(path.join("manifests", manifestPath(o)), toYaml(o));
+  write("all.yaml", toYamlStream(objects));
+  write("summary.md", summary);
+  mark("write manifests");
+  if (opts.diagram) {
+    const model = buildDiagram(run.resources, `Airbyte: stack ${opts.stack}`);
+    write("architecture.mmd", toMermaid(model));
+    const dot = toDot(model);
+    write("architecture.dot", dot);
+    mark("diagram model");
+    write("architecture.svg", await renderSvg(dot));
+    mark("diagram svg");
+  }
+  return { objects, failures, skipped, secrets, summary, files };
+}
+
+function loadProgram(file: string): () => Promise<Record<string, unknown>> {
+  const resolved = path.resolve(file);
+  return async () => {
+    // Required inside the run, after the mocks are in place, as the language host would.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(resolved) as { program?: () => Promise<Record<string, unknown>> };
+    if (typeof mod.program !== "function") throw new Error(`${file} does not export program()`);
+    return mod.program();
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let opts: CliOptions | "help";
+  let cfg: ResolvedConfig;
+  try {
+    opts = parseArgs(argv);
+    if (opts === "help") {
+      console.log(USAGE);
+      return 0;
+    }
+    let files;
+    try {
+      files = readProjectFiles(opts.projectDir, opts.stack);
+    } catch (err) {
+      const stacks = fs.existsSync(opts.projectDir) ? availableStacks(opts.projectDir) : [];
+      throw new UsageError(
+        `--stack ${opts.stack}: ${(err as Error).message}` +
+          (stacks.length
+            ? `; available stacks: ${stacks.join(", ")}`
+            : "; create the stack file first"),
+      );
+    }
+    if (!fs.existsSync(opts.program))
+      throw new UsageError(
+        `--program ${opts.program}: no such file (the module exporting program())`,
+      );
+    cfg = resolveConfig(files.project, files.declarations, files.stackValues, opts.config);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`render: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+
+  mark("startup and config");
+  let run: MockRun;
+  try {
+    run = await runUnderMocks({
+      stack: opts.stack,
+      config: cfg.config,
+      secretKeys: cfg.secretKeys,
+      program: loadProgram(opts.program),
+    });
+  } catch (err) {
+    console.error(
+      `render: the program failed for stack ${opts.stack}:\n${(err as Error).message ?? String(err)}`,
+    );
+    return 1;
+  }
+
+  mark("program under mocks");
+  let result: RenderResult;
+  try {
+    result = await writeRender(run, cfg, opts);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`render: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  console.log(result.summary);
+  const dir = path.join(opts.out, opts.stack);
+  console.log(`Wrote ${result.objects.length} objects and ${result.files.length} files to ${dir}/`);
+  let status = 0;
+  if (result.failures.length) {
+    console.error(`render: ${result.failures.length} object problem(s):`);
+    for (const f of result.failures) console.error(`  ${formatFailure(f)}`);
+    status = 1;
+  }
+  if (result.secrets.leaks.length) {
+    console.error(`render: ${result.secrets.leaks.length} secret leak(s):`);
+    for (const l of result.secrets.leaks) console.error(`  ${formatLeak(l)}`);
+    status = 1;
+  }
+  return status;
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const stats = argv.includes("--stats");
+  main(argv)
+    .then((code) => {
+      if (stats) {
+        const wallMs = Math.round(performance.now());
+        const maxRssKb = process.resourceUsage().maxRSS;
+        console.error(
+          `render: ${wallMs} ms wall, ${(maxRssKb / 1024).toFixed(0)} MB peak RSS; ` +
+            phases.map(([n, t]) => `${n} @${t}`).join(", ") +
+            `\nRENDER_STATS ${JSON.stringify({ wallMs, maxRssKb, phases: Object.fromEntries(phases) })}`,
+        );
+      }
+      // The SDK may leave handles open after a mock run; the render is complete here.
+      process.exit(code);
+    })
+    .catch((err: unknown) => {
+      console.error(
+        `render: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      process.exit(1);
+    });
+}
