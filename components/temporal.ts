@@ -131,7 +131,7 @@ interface Settings {
 /** Every default, applied in one place, and every check that would otherwise render a broken object. */
 function settingsOf(args: TemporalArgs): Settings {
   const fail = (arg: string, why: string) => {
-    throw new Error(`Temporal: ${arg} ${why}`);
+    throw new Error(`Temporal: ${arg}: ${why}`);
   };
   const nameError = checkDnsLabel(`${args.instanceName}-temporal-namespace`);
   if (nameError)
