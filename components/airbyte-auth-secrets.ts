@@ -44,12 +44,12 @@ export class AirbyteAuthSecrets extends pulumi.ComponentResource implements Airb
     args: AirbyteAuthSecretsArgs = {},
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    super("airbyte:platform:AirbyteAuthSecrets", name, {}, opts);
     const length = args.length ?? 32;
     // The JWT key signs with HS256, whose signer refuses keys under 256 bits (32 characters).
     if (!Number.isInteger(length) || length < 32) {
       throw new Error(`AirbyteAuthSecrets ${name}: length must be an integer >= 32, got ${length}`);
     }
+    super("airbyte:platform:AirbyteAuthSecrets", name, {}, opts);
 
     this.instanceAdminPassword = generatedPassword(`${name}-instance-admin-password`, this, length);
     this.instanceAdminClientId = generatedUuid(`${name}-instance-admin-client-id`, this);

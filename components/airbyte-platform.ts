@@ -572,6 +572,8 @@ export class AirbytePlatform extends pulumi.ComponentResource {
   >;
 
   constructor(name: string, args: AirbytePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before anything registers, so a bad argument leaves nothing half-made.
+    validate(name, args);
     super("airbyte:platform:AirbytePlatform", name, {}, opts);
 
     // Defaults, in one place.
@@ -582,7 +584,6 @@ export class AirbytePlatform extends pulumi.ComponentResource {
     const resourceBounds = { ...DEFAULT_RESOURCES, ...args.resources };
     const jobResources = { ...DEFAULT_JOB_RESOURCES, ...args.jobResources };
     const flags = args.featureFlags ?? "flags: []\n";
-    validate(name, args, role);
 
     const child = { parent: this };
     const labels = (svc: string): LabelSpec => ({
@@ -1104,7 +1105,8 @@ function checkedReplicas(
   return typeof n === "number" ? check(n) : pulumi.output(n).apply(check);
 }
 
-function validate(component: string, args: AirbytePlatformArgs, role: string): void {
+function validate(component: string, args: AirbytePlatformArgs): void {
+  const role: string = args.role ?? "active";
   const fail = (arg: string, why: string) => {
     throw new Error(`AirbytePlatform ${component}: ${arg} ${why}`);
   };
