@@ -38,6 +38,7 @@ export const SECRET_ACCESS_KEY_KEY = "AWS_SECRET_ACCESS_KEY";
 /** Where Airbyte writes job logs inside a bucket (reference §8). */
 export const JOB_LOG_PREFIX = "job-logging/";
 const LIFECYCLE_DIR = "/etc/minio-lifecycle";
+const DATA_DIR = "/data/minio";
 
 export interface MinioArgs {
   /** Namespace to deploy into. */
@@ -204,15 +205,21 @@ export class Minio extends pulumi.ComponentResource {
         name: objectName,
         labels,
         serviceName: svc.metadata.name,
-        securityContext: podSecurityContext(MINIO_UID),
+        // Re-own the volume only when its root is not ours yet: a recursive chown of every
+        // object at each start would make restarts slow as the bucket grows.
+        securityContext: {
+          ...podSecurityContext(MINIO_UID),
+          fsGroupChangePolicy: "OnRootMismatch",
+        },
         terminationGracePeriodSeconds: 30,
         containers: [
           {
             name: "minio",
             image: IMAGES.minio,
-            // The image's entrypoint prepends `minio`. The certs directory defaults to
-            // ~/.minio/certs, which a non-root user cannot create on a read-only root.
-            args: ["server", "/data", "--address", `:${API_PORT}`, "--certs-dir", "/certs"],
+            // The image's entrypoint prepends `minio`. Data goes one level below the mount, away
+            // from a root-owned lost+found. The certs directory defaults to ~/.minio/certs,
+            // which a non-root user cannot create on a read-only root.
+            args: ["server", DATA_DIR, "--address", `:${API_PORT}`, "--certs-dir", "/certs"],
             ports: [{ name: "api", containerPort: API_PORT }],
             env: [
               ...rootCredentials,

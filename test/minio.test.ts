@@ -53,11 +53,19 @@ describe("Minio (defaults)", () => {
     const pod = podSpecOf(graph.one("StatefulSet", "airbyte-prod-minio"));
     const c = pod.containers[0];
     expect(c.image).toBe(IMAGES.minio);
-    expect(c.args).toEqual(["server", "/data", "--address", ":9000", "--certs-dir", "/certs"]);
+    expect(c.args).toEqual([
+      "server",
+      "/data/minio",
+      "--address",
+      ":9000",
+      "--certs-dir",
+      "/certs",
+    ]);
     expect(pod.securityContext).toMatchObject({
       runAsNonRoot: true,
       runAsUser: 1000,
       fsGroup: 1000,
+      fsGroupChangePolicy: "OnRootMismatch",
     });
     expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
     expect(c.volumeMounts).toContainEqual({ name: "data", mountPath: "/data" });
