@@ -11,7 +11,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { runUnderMocks, type MockRun } from "../mock-runtime";
-import { apiRuleFailures } from "./api-rules";
 import { buildDiagram, renderSvg, toDot, toMermaid } from "./diagram";
 import { componentLabel, isAirbyteComponent, Ownership } from "./graph";
 import {
@@ -20,18 +19,10 @@ import {
   resolveConfig,
   type ResolvedConfig,
 } from "./load-config";
-import {
-  duplicateObjects,
-  kubeObjects,
-  manifestPath,
-  objectLabel,
-  toYaml,
-  toYamlStream,
-  type KubeObject,
-} from "./manifests";
+import { kubeObjects, manifestPath, toYaml, toYamlStream, type KubeObject } from "./manifests";
 import { collectSensitiveValues, formatLeak, scanSecrets, type SecretScan } from "./secrets-scan";
 import { renderSummary } from "./summary";
-import { formatFailure, validateObject, type ValidationFailure } from "./validate";
+import { checkObjects, formatFailure, type ValidationFailure } from "./validate";
 
 /** Milliseconds since process start at the end of each phase, for `--stats`. */
 export const phases: [string, number][] = [];
@@ -152,27 +143,6 @@ export interface RenderResult {
   secrets: SecretScan;
   summary: string;
   files: string[];
-}
-
-/** Schema, API rules and duplicates, for every object. */
-export function checkObjects(objects: KubeObject[]): {
-  failures: ValidationFailure[];
-  skipped: { object: string; reason: string }[];
-} {
-  const failures: ValidationFailure[] = [];
-  const skipped: { object: string; reason: string }[] = [];
-  for (const o of objects) {
-    const v = validateObject(o);
-    failures.push(...v.failures, ...(o.patch ? [] : apiRuleFailures(o)));
-    if (v.skipped) skipped.push({ object: objectLabel(o), reason: v.skipped });
-  }
-  for (const dup of duplicateObjects(objects))
-    failures.push({
-      object: objectLabel(dup[0]),
-      path: "metadata.name",
-      message: `declared ${dup.length} times (by ${dup.map((o) => o.resource.name).join(", ")}): the objects would overwrite each other`,
-    });
-  return { failures, skipped };
 }
 
 /** Checks and writes everything for one recorded run. */

@@ -74,13 +74,14 @@ export function collectSensitiveValues(
     if (value && !found.has(value)) found.set(value, origin);
   };
   for (const [key, value] of Object.entries(secretConfig)) add(value, `secret config ${key}`);
+  // Origins first, so a value is named after where it was made, not where it was passed on.
+  for (const r of resources.filter((x) => x.type.startsWith("random:"))) {
+    const state = mockComputedState(r.type, r.name, r.inputs);
+    for (const f of RANDOM_FIELDS)
+      if (typeof state[f] === "string")
+        add(state[f] as string, `generated ${r.type.split(":").pop()} ${r.name}`);
+  }
   for (const r of resources) {
-    if (r.type.startsWith("random:")) {
-      const state = mockComputedState(r.type, r.name, r.inputs);
-      for (const f of RANDOM_FIELDS)
-        if (typeof state[f] === "string")
-          add(state[f] as string, `generated ${r.type.split(":").pop()} ${r.name}`);
-    }
     const marked: [Record<string, unknown> | undefined, string[] | undefined, string][] = [
       [r.inputs, r.secretPaths, "input"],
       [r.outputs, r.secretOutputPaths, "output"],

@@ -7,7 +7,8 @@
  * watching which properties the schema validator reads: a property it never looks at is not in
  * the schema.
  */
-import { objectLabel, type KubeObject } from "./manifests";
+import { apiRuleFailures } from "./api-rules";
+import { duplicateObjects, objectLabel, type KubeObject } from "./manifests";
 
 export interface ValidationFailure {
   /** `Deployment airbyte-prod/airbyte-prod-server`. */
@@ -246,4 +247,25 @@ export function validateObject(
   // Below a field of the wrong type the validator reads nothing; do not call its members unknown.
   const wrongType = new Set(failures.map((f) => f.path));
   return { failures: [...failures, ...unknownFields(object, t.data, t.seen, wrongType)] };
+}
+
+/** Schema, API rules and duplicates, for every object. */
+export function checkObjects(objects: KubeObject[]): {
+  failures: ValidationFailure[];
+  skipped: { object: string; reason: string }[];
+} {
+  const failures: ValidationFailure[] = [];
+  const skipped: { object: string; reason: string }[] = [];
+  for (const o of objects) {
+    const v = validateObject(o);
+    failures.push(...v.failures, ...(o.patch ? [] : apiRuleFailures(o)));
+    if (v.skipped) skipped.push({ object: objectLabel(o), reason: v.skipped });
+  }
+  for (const dup of duplicateObjects(objects))
+    failures.push({
+      object: objectLabel(dup[0]),
+      path: "metadata.name",
+      message: `declared ${dup.length} times (by ${dup.map((o) => o.resource.name).join(", ")}): the objects would overwrite each other`,
+    });
+  return { failures, skipped };
 }
