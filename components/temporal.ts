@@ -100,6 +100,7 @@ export interface TemporalArgs {
    * Connection pool size of each Temporal service (frontend, history, matching, worker all run in
    * this pod and pool separately) for the main database; visibility pools get half. Default: 10,
    * so at most 4 × (10 + 5) = 60 connections, within the bundled server's 150 next to Airbyte's.
+   * At least 2.
    */
   maxDatabaseConnections?: number;
   /** Server container. Default: 250m/512Mi requested, 1 CPU/1Gi limit. */
