@@ -1063,28 +1063,36 @@ function secretEnvGroups(
   };
 }
 
-/** `jdbc:postgresql://host:port/db` plus URL-encoded parameters in a stable order. */
+/**
+ * The `?a=1&b=2` tail of `DATABASE_URL`: names sorted, values URL-encoded. Throws on credentials,
+ * which would otherwise land in the ConfigMap.
+ */
+export function jdbcQuery(parameters: string | Record<string, string>): string {
+  const map: Record<string, string> =
+    typeof parameters === "string"
+      ? Object.fromEntries(new URLSearchParams(parameters))
+      : parameters;
+  const names = Object.keys(map).sort();
+  for (const n of names) {
+    if (/^(user|password)$/i.test(n)) {
+      throw new Error(
+        `database.jdbcParameters.${n}: credentials may not go into DATABASE_URL (a ConfigMap); ` +
+          `use database.user and database.password`,
+      );
+    }
+  }
+  const pairs = names.map((n) => `${encodeURIComponent(n)}=${encodeURIComponent(map[n])}`);
+  return pairs.length ? `?${pairs.join("&")}` : "";
+}
+
+/** `jdbc:postgresql://host:port/db` plus {@link jdbcQuery}. */
 export function databaseUrl(
   host: pulumi.Input<string>,
   port: pulumi.Input<number>,
   database: pulumi.Input<string>,
   parameters?: pulumi.Input<JdbcParameters>,
 ): pulumi.Output<string> {
-  const query = pulumi.output(parameters ?? {}).apply((p) => {
-    const map: Record<string, string> =
-      typeof p === "string" ? Object.fromEntries(new URLSearchParams(p)) : p;
-    const names = Object.keys(map).sort();
-    for (const n of names) {
-      if (/^(user|password)$/i.test(n)) {
-        throw new Error(
-          `database.jdbcParameters.${n}: credentials may not go into DATABASE_URL (a ConfigMap); ` +
-            `use database.user and database.password`,
-        );
-      }
-    }
-    const pairs = names.map((n) => `${encodeURIComponent(n)}=${encodeURIComponent(map[n])}`);
-    return pairs.length ? `?${pairs.join("&")}` : "";
-  });
+  const query = pulumi.output(parameters ?? {}).apply(jdbcQuery);
   return pulumi.interpolate`jdbc:postgresql://${host}:${port}/${database}${query}`;
 }
 
@@ -1127,6 +1135,12 @@ function validate(component: string, args: AirbytePlatformArgs): void {
     }
     const n = args.replicas?.[svc as ScalableService];
     if (n !== undefined) checkedReplicas(component, svc as ScalableService, n);
+  }
+  // Parameter names are usually known now even when values are not; check them at once.
+  const params = args.database.jdbcParameters;
+  if (typeof params === "string") jdbcQuery(params);
+  else if (params && !pulumi.Output.isInstance(params)) {
+    jdbcQuery(Object.fromEntries(Object.keys(params).map((k) => [k, ""])));
   }
   for (const svc of Object.keys(args.resources ?? {})) {
     if (!(svc in DEFAULT_RESOURCES)) fail(`resources.${svc}`, `is not a service of this component`);
