@@ -60,7 +60,7 @@ describe("v0 topology", () => {
       if (r.inputs.kind !== "Namespace")
         expect(metadataOf(r).namespace, r.urn).toBe("airbyte-prod");
       expect(r.provider, r.urn).toMatch(
-        /^urn:pulumi:v0::airbyte::pulumi:providers:kubernetes::kubernetes::/,
+        /pulumi:providers:kubernetes::kubernetes::kubernetes-id$/,
       );
     }
   });
