@@ -18,6 +18,8 @@ export interface Column {
    * are OIDs; some types have no binary form.
    */
   binarySafe: boolean;
+  /** jsonb: verify hashes it with jsonb_hash_extended instead of printing it as text. */
+  jsonb: boolean;
 }
 
 export interface Table {
@@ -120,8 +122,10 @@ async function listColumns(client: Client, oids: string[]): Promise<Map<string, 
     name: string;
     generated: boolean;
     binary_safe: boolean;
+    jsonb: boolean;
   }>(
     `SELECT a.attrelid::int8 AS oid, a.attname AS name, a.attgenerated <> '' AS generated,
+            a.atttypid = 'jsonb'::regtype AS jsonb,
             (t.typtype = 'e' OR (t.typnamespace = 'pg_catalog'::regnamespace
               AND t.typname !~ '^_?reg' AND t.typreceive::oid <> 0 AND t.typsend::oid <> 0
               AND (t.typelem = 0 OR EXISTS (
@@ -136,7 +140,12 @@ async function listColumns(client: Client, oids: string[]): Promise<Map<string, 
   const byTable = new Map<string, Column[]>();
   for (const r of rows) {
     const list = byTable.get(r.oid) ?? [];
-    list.push({ name: r.name, generated: r.generated, binarySafe: r.binary_safe });
+    list.push({
+      name: r.name,
+      generated: r.generated,
+      binarySafe: r.binary_safe,
+      jsonb: r.jsonb,
+    });
     byTable.set(r.oid, list);
   }
   return byTable;
