@@ -59,9 +59,7 @@ describe("v0 topology", () => {
     for (const r of kube) {
       if (r.inputs.kind !== "Namespace")
         expect(metadataOf(r).namespace, r.urn).toBe("airbyte-prod");
-      expect(r.provider, r.urn).toMatch(
-        /pulumi:providers:kubernetes::kubernetes::kubernetes-id$/,
-      );
+      expect(r.provider, r.urn).toMatch(/pulumi:providers:kubernetes::kubernetes::kubernetes-id$/);
     }
   });
 

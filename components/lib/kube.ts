@@ -68,11 +68,23 @@ export function httpProbe(path: string, port: string | number, timing: ProbeTimi
 }
 
 export function execProbe(command: string[], timing: ProbeTiming = {}): Probe {
-  return { exec: { command }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3, ...timing };
+  return {
+    exec: { command },
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+    failureThreshold: 3,
+    ...timing,
+  };
 }
 
 export function tcpProbe(port: string | number, timing: ProbeTiming = {}): Probe {
-  return { tcpSocket: { port }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3, ...timing };
+  return {
+    tcpSocket: { port },
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+    failureThreshold: 3,
+    ...timing,
+  };
 }
 
 /** Plain (non-secret) environment variables, in a stable order. */
@@ -105,7 +117,12 @@ export function objectMeta(
   labels: LabelSpec,
   annotations?: pulumi.Input<Record<string, pulumi.Input<string>>>,
 ): k8s.types.input.meta.v1.ObjectMeta {
-  return { name, namespace, labels: standardLabels(labels), ...(annotations ? { annotations } : {}) };
+  return {
+    name,
+    namespace,
+    labels: standardLabels(labels),
+    ...(annotations ? { annotations } : {}),
+  };
 }
 
 /** What every pod-owning object shares. */
