@@ -3,7 +3,12 @@
  * (Ingress → OAuth2 proxy → platform → database, plus an external PostgreSQL host and a replica).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { runUnderMocks, type MockRun } from "../infra/mock-runtime";
+import {
+  mockComputedState,
+  runUnderMocks,
+  type MockRun,
+  type RecordedResource,
+} from "../infra/mock-runtime";
 import {
   buildDiagram,
   renderSvg,
@@ -14,6 +19,7 @@ import {
 import { Ownership } from "../infra/render/graph";
 import { kubeObjects } from "../infra/render/manifests";
 import { renderSummary, summaryRows } from "../infra/render/summary";
+import { deploymentBody, kube, recorded, secretBody } from "./fixtures/render/objects";
 import { program } from "./fixtures/render/program";
 
 let run: MockRun;
@@ -143,5 +149,70 @@ describe("summary", () => {
     expect(text).not.toContain(String(run.outputs.dbPassword));
     expect(text).toContain("5 secret values appear only in 2 Secret objects");
     expect(text).toContain("`airbyte:oauthClientSecret`: encrypted in the stack file");
+  });
+});
+
+describe("diagram rules on a hand-made graph", () => {
+  const comp = (type: string, name: string) => recorded(type, name, {}, { custom: false });
+  const instance = comp("airbyte:x:Instance", "prod");
+  const auth = comp("airbyte:x:AuthSecrets", "auth");
+  const platform = comp("airbyte:x:Platform", "platform");
+  const db = comp("airbyte:x:Db", "db");
+  const child = (r: RecordedResource, parent: RecordedResource) => ({ ...r, parent: parent.urn });
+  const password = mockComputedState("random:index/randomPassword:RandomPassword", "auth-pw", {
+    length: 32,
+  });
+  const resources = [
+    instance,
+    auth,
+    platform,
+    db,
+    child(
+      kube({ apiVersion: "v1", kind: "Namespace", metadata: { name: "airbyte-prod" } }).resource,
+      instance,
+    ),
+    child(recorded("random:index/randomPassword:RandomPassword", "auth-pw", { length: 32 }), auth),
+    child(kube(secretBody({ "auth-password": String(password.result) })).resource, platform),
+    child(
+      kube(
+        deploymentBody({
+          env: [
+            { name: "DB", value: "db.airbyte-prod.svc:5432" },
+            { name: "DB_HOST", value: "db" },
+          ],
+        }),
+      ).resource,
+      platform,
+    ),
+    child(
+      kube({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "db", namespace: "airbyte-prod" },
+        spec: {},
+      }).resource,
+      db,
+    ),
+  ];
+  const m = buildDiagram(resources, "t");
+
+  it("labels a namespace cluster with the component owning the Namespace, not a node of its own", () => {
+    expect(m.groups).toEqual([
+      { id: "ns_airbyte_prod", label: "Instance prod · namespace airbyte-prod" },
+    ]);
+    expect(m.nodes.map((n) => n.id)).not.toContain("c_Instance_prod");
+  });
+
+  it("links a component to the one that generated credentials it holds", () => {
+    expect(m.edges.find((e) => e.to === "c_AuthSecrets_auth")).toEqual({
+      from: "c_Platform_platform",
+      to: "c_AuthSecrets_auth",
+      labels: ["generated credentials"],
+    });
+    expect(m.nodes.find((n) => n.id === "c_AuthSecrets_auth")?.detail).toBe("1 RandomPassword");
+  });
+
+  it("keeps the most specific label of a reference (with its port)", () => {
+    expect(m.edges.find((e) => e.to === "c_Db_db")?.labels).toEqual(["db:5432"]);
   });
 });

@@ -10,7 +10,7 @@
  */
 import { componentLabel, isAirbyteComponent, Ownership } from "./graph";
 import { kubeObjectOf, isKubeObject, type KubeObject } from "./manifests";
-import type { RecordedResource } from "../mock-runtime";
+import { mockComputedState, type RecordedResource } from "../mock-runtime";
 import { stringLeaves } from "./secrets-scan";
 
 export interface DiagramNode {
@@ -165,7 +165,20 @@ export function buildDiagram(resources: RecordedResource[], title: string): Diag
     const owner = own.ownerOf(r);
     if (owner) owned.set(owner.urn, [...(owned.get(owner.urn) ?? []), r]);
   }
-  const components = resources.filter((r) => isAirbyteComponent(r) && owned.has(r.urn));
+  // A component that owns only its Namespace names a cluster instead of being a node.
+  const isNamespace = (r: RecordedResource) => objectsByUrn.get(r.urn)?.kind === "Namespace";
+  const components = resources.filter(
+    (r) =>
+      isAirbyteComponent(r) &&
+      (owned.get(r.urn) ?? []).some(
+        (x) => x.custom && !isNamespace(x) && !x.type.startsWith("pulumi:providers:"),
+      ),
+  );
+  const namespaceOwners = new Map<string, string>();
+  for (const o of objects) {
+    const owner = o.kind === "Namespace" ? own.ownerOf(o.resource) : undefined;
+    if (owner) namespaceOwners.set(o.name, componentLabel(owner));
+  }
 
   const nodes: DiagramNode[] = [];
   const edges = new Map<string, DiagramEdge>();
@@ -181,13 +194,12 @@ export function buildDiagram(resources: RecordedResource[], title: string): Diag
   const kubeOf = new Map<string, KubeObject[]>();
   for (const c of components) {
     const mine = (owned.get(c.urn) ?? []).flatMap((r) => objectsByUrn.get(r.urn) ?? []);
-    const others = (owned.get(c.urn) ?? []).filter(
-      (r) =>
-        r.custom &&
-        !objectsByUrn.has(r.urn) &&
-        !r.type.startsWith("pulumi:providers:") &&
-        !r.type.startsWith("random:"),
+    const nonKube = (owned.get(c.urn) ?? []).filter(
+      (r) => r.custom && !objectsByUrn.has(r.urn) && !r.type.startsWith("pulumi:providers:"),
     );
+    // Generated values are worth naming only where they are all the component makes.
+    const notRandom = nonKube.filter((r) => !r.type.startsWith("random:"));
+    const others = mine.length || notRandom.length ? notRandom : nonKube;
     kubeOf.set(c.urn, mine);
     const id = `c_${slug(componentLabel(c))}`;
     nodeId.set(c.urn, id);
@@ -205,7 +217,9 @@ export function buildDiagram(resources: RecordedResource[], title: string): Diag
       subtitle: c.name,
       detail: detailOf(mine, others),
       group: namespace ? `ns_${slug(namespace)}` : "",
-      role: mostCommon(roleLabels.filter(Boolean)) || (others.length ? "external" : ""),
+      role:
+        mostCommon(roleLabels.filter(Boolean)) ||
+        (notRandom.length ? "external" : others.length ? "secrets" : ""),
     });
   }
 
@@ -300,6 +314,25 @@ export function buildDiagram(resources: RecordedResource[], title: string): Diag
     }
   }
 
+  // Generated credentials used by another component, where no other reference links the two.
+  const generated = resources
+    .filter((r) => r.type.startsWith("random:"))
+    .flatMap((r) => {
+      const owner = own.ownerOf(r);
+      const value = mockComputedState(r.type, r.name, r.inputs).result;
+      return owner && nodeId.has(owner.urn) && typeof value === "string"
+        ? [{ node: nodeId.get(owner.urn)!, value }]
+        : [];
+    });
+  for (const a of components) {
+    const from = nodeId.get(a.urn)!;
+    const texts = stringLeaves((kubeOf.get(a.urn) ?? []).map((o) => o.body)).map((l) => l.value);
+    for (const g of generated) {
+      if (g.node === from || edges.has(`${from}->${g.node}`)) continue;
+      if (texts.some((t) => t.includes(g.value))) addEdge(from, g.node, "generated credentials");
+    }
+  }
+
   // Users reach whatever owns an Ingress.
   const ingresses = objects.filter((o) => o.kind === "Ingress");
   if (ingresses.length) {
@@ -329,13 +362,17 @@ export function buildDiagram(resources: RecordedResource[], title: string): Diag
   const groupIds = [...new Set(nodes.map((n) => n.group).filter(Boolean))].sort();
   const groups = groupIds.map((id) => {
     const ns = objects.find((o) => `ns_${slug(o.namespace)}` === id)?.namespace ?? id;
-    return { id, label: `namespace ${ns}` };
+    const owner = namespaceOwners.get(ns);
+    return { id, label: owner ? `${owner} · namespace ${ns}` : `namespace ${ns}` };
   });
   nodes.sort((x, y) => x.group.localeCompare(y.group) || x.id.localeCompare(y.id));
   const edgeList = [...edges.values()].sort(
     (x, y) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to),
   );
-  for (const e of edgeList) e.labels.sort();
+  for (const e of edgeList) {
+    // `svc:5432` says all that `svc` does.
+    e.labels = e.labels.filter((l) => !e.labels.some((m) => m.startsWith(`${l}:`))).sort();
+  }
   return { title, nodes, edges: edgeList, groups };
 }
 
@@ -391,6 +428,7 @@ const ROLE_COLOURS: Record<string, [string, string]> = {
   workflow: ["#e0f7fa", "#00838f"],
   temporal: ["#e0f7fa", "#00838f"],
   migration: ["#ede7f6", "#4527a0"],
+  secrets: ["#f1f3f4", "#5f6368"],
   replication: ["#ede7f6", "#4527a0"],
   external: ["#fff4e0", "#c07a00"],
 };
