@@ -869,7 +869,8 @@ export class AirbytePlatform extends pulumi.ComponentResource {
         ],
         mounts: [
           ...dirs.map(([n, path]) => ({ name: n, mountPath: path })),
-          // The directory, not a subPath: the flag client watches it and reloads on change.
+          // Pods roll when the flags change (the digest includes them): the flag client's file
+          // watcher looks for `flags.yml` events, which Kubernetes' symlink swap does not raise.
           { name: "flags", mountPath: FLAGS_DIR, readOnly: true },
         ],
       };

@@ -1,8 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AirbyteAuthSecrets } from "../components/airbyte-auth-secrets";
-import { AirbytePlatform, databaseUrl, jdbcQuery } from "../components/airbyte-platform";
-import { Graph, runGraph } from "./support/graph";
+import {
+  AirbytePlatform,
+  AirbytePlatformArgs,
+  databaseUrl,
+  jdbcQuery,
+} from "../components/airbyte-platform";
+import { Graph, metadataOf, runGraph } from "./support/graph";
 import {
   baseArgs,
   containerOf,
@@ -18,30 +23,43 @@ const valueOf = <T>(o: pulumi.Input<T>) =>
     }),
   );
 
+const overrides = (a: AirbytePlatformArgs): AirbytePlatformArgs => ({
+  ...a,
+  database: {
+    ...a.database,
+    port: 6432,
+    name: "airbyte",
+    jdbcParameters: { sslmode: "verify-full", sslrootcert: "/etc/ssl/ca bundle.pem" },
+  },
+  replicas: { server: 2, worker: pulumi.output(3), workloadLauncher: 2 },
+  resources: {
+    worker: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "4", memory: "4Gi" } },
+  },
+  jobResources: { memoryLimit: "8Gi" },
+  logLevel: "DEBUG",
+  apiAuthorizationEnabled: true,
+  trackingEnabled: false,
+  featureFlags: "flags:\n  - name: heartbeat.failSync\n    serve: false\n",
+});
+
 describe("AirbytePlatform (overrides)", () => {
   let graph: Graph;
   let cm: Record<string, string>;
   beforeAll(async () => {
-    graph = await runGraph(
-      platformProgram((a) => ({
-        ...a,
-        database: {
-          ...a.database,
-          port: 6432,
-          name: "airbyte",
-          jdbcParameters: { sslmode: "verify-full", sslrootcert: "/etc/ssl/ca bundle.pem" },
-        },
-        replicas: { server: 2, worker: pulumi.output(3), workloadLauncher: 2 },
-        resources: {
-          worker: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "4", memory: "4Gi" } },
-        },
-        jobResources: { memoryLimit: "8Gi" },
-        logLevel: "DEBUG",
-        apiAuthorizationEnabled: true,
-        trackingEnabled: false,
-        featureFlags: "flags:\n  - name: heartbeat.failSync\n    serve: false\n",
-      })),
-    );
+    graph = await runGraph(() => {
+      platformProgram(overrides)();
+      // Three more instances to compare the bootloader's config digest: it must change with a
+      // value the bootloader reads (LOG_LEVEL) and not with one it does not (job resources).
+      const auth = new AirbyteAuthSecrets("digest-auth");
+      const digestArgs = (instanceName: string, over: Partial<AirbytePlatformArgs>) => ({
+        ...baseArgs(auth),
+        instanceName,
+        ...over,
+      });
+      new AirbytePlatform("digest-a", digestArgs("airbyte-a", {}));
+      new AirbytePlatform("digest-b", digestArgs("airbyte-b", { jobResources: { cpuLimit: "8" } }));
+      new AirbytePlatform("digest-c", digestArgs("airbyte-c", { logLevel: "WARN" }));
+    });
     cm = graph.one("ConfigMap", "airbyte-prod-airbyte-env").inputs.data as Record<string, string>;
   });
 
@@ -96,6 +114,19 @@ describe("AirbytePlatform (overrides)", () => {
     expect(await valueOf(databaseUrl("db", 5432, "db-airbyte", "sslmode=require"))).toBe(
       "jdbc:postgresql://db:5432/db-airbyte?sslmode=require",
     );
+  });
+
+  it("rolls a workload only when a value it reads changes", () => {
+    const digest = (instance: string) => {
+      const job = graph.kube("Job").find((j) => metadataOf(j).name?.startsWith(`${instance}-`));
+      const spec = job?.inputs.spec as {
+        template: { metadata: { annotations: Record<string, string> } };
+      };
+      return spec.template.metadata.annotations["checksum/config"];
+    };
+    expect(digest("airbyte-a")).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest("airbyte-b")).toBe(digest("airbyte-a"));
+    expect(digest("airbyte-c")).not.toBe(digest("airbyte-a"));
   });
 
   it("refuses invalid arguments by name before creating anything", () => {
