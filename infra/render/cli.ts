@@ -192,8 +192,9 @@ export async function writeRender(
     fs.writeFileSync(file, text);
     files.push(rel);
   };
-  for (const o of objects) write(path.join("manifests", manifestPath(o)), toYaml(o));
-  write("all.yaml", toYamlStream(objects));
+  const yamls = objects.map(toYaml);
+  objects.forEach((o, i) => write(path.join("manifests", manifestPath(o)), yamls[i]));
+  write("all.yaml", toYamlStream(objects, yamls));
   write("summary.md", summary);
   mark("write manifests");
   if (opts.diagram) {
@@ -304,11 +305,14 @@ if (require.main === module) {
     .then((code) => {
       if (stats) {
         const wallMs = Math.round(performance.now());
-        const maxRssKb = process.resourceUsage().maxRSS;
+        const usage = process.resourceUsage();
+        const maxRssKb = usage.maxRSS;
+        // CPU time does not grow when other processes share the machine; wall time does.
+        const cpuMs = Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000);
         console.error(
-          `render: ${wallMs} ms wall, ${(maxRssKb / 1024).toFixed(0)} MB peak RSS; ` +
+          `render: ${wallMs} ms wall, ${cpuMs} ms CPU, ${(maxRssKb / 1024).toFixed(0)} MB peak RSS; ` +
             phases.map(([n, t]) => `${n} @${t}`).join(", ") +
-            `\nRENDER_STATS ${JSON.stringify({ wallMs, maxRssKb, phases: Object.fromEntries(phases) })}`,
+            `\nRENDER_STATS ${JSON.stringify({ wallMs, cpuMs, maxRssKb, phases: Object.fromEntries(phases) })}`,
         );
       }
       // The SDK may leave handles open after a mock run; the render is complete here.

@@ -138,9 +138,12 @@ export function toYaml(o: KubeObject): string {
   return stringify(o.body, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
-/** All objects as one multi-document stream, each headed by the Pulumi resource it came from. */
-export function toYamlStream(objects: KubeObject[]): string {
-  return objects.map((o) => `---\n# ${o.resource.type} ${o.resource.name}\n${toYaml(o)}`).join("");
+/**
+ * All objects as one multi-document stream, each headed by the Pulumi resource it came from.
+ * `yamls` are the objects' documents when already serialized (serializing is the costly part).
+ */
+export function toYamlStream(objects: KubeObject[], yamls: string[] = objects.map(toYaml)): string {
+  return objects.map((o, i) => `---\n# ${o.resource.type} ${o.resource.name}\n${yamls[i]}`).join("");
 }
 
 /** Objects that would collide in the cluster (same apiVersion group, kind, namespace and name). */
