@@ -77,7 +77,9 @@ function detailOf(objects: KubeObject[], others: RecordedResource[]): string {
       const rank = (k: string) => (ROLE_OF_KIND_ORDER.indexOf(k) + 100) % 100;
       return rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]);
     });
-  return shown.map(([k, n]) => plural(k, n)).join(" · ");
+  // A component with no workload (network policies, RBAC) is described by what it has.
+  const described = shown.length ? shown : [...counts].sort((a, b) => b[1] - a[1]).slice(0, 2);
+  return described.map(([k, n]) => plural(k, n)).join(" · ");
 }
 
 /** Reference strings in objects: every string leaf except names, labels and selectors. */
