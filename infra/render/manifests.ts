@@ -143,7 +143,9 @@ export function toYaml(o: KubeObject): string {
  * `yamls` are the objects' documents when already serialized (serializing is the costly part).
  */
 export function toYamlStream(objects: KubeObject[], yamls: string[] = objects.map(toYaml)): string {
-  return objects.map((o, i) => `---\n# ${o.resource.type} ${o.resource.name}\n${yamls[i]}`).join("");
+  return objects
+    .map((o, i) => `---\n# ${o.resource.type} ${o.resource.name}\n${yamls[i]}`)
+    .join("");
 }
 
 /** Objects that would collide in the cluster (same apiVersion group, kind, namespace and name). */
