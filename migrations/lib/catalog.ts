@@ -18,8 +18,8 @@ export interface Column {
    * are OIDs; some types have no binary form.
    */
   binarySafe: boolean;
-  /** jsonb: verify hashes it with jsonb_hash_extended instead of printing it as text. */
-  jsonb: boolean;
+  /** pg_type.typname of a built-in type (`int8`, `jsonb`, `_text`...); `user` for any other. */
+  type: string;
 }
 
 export interface Table {
@@ -122,10 +122,11 @@ async function listColumns(client: Client, oids: string[]): Promise<Map<string, 
     name: string;
     generated: boolean;
     binary_safe: boolean;
-    jsonb: boolean;
+    type: string;
   }>(
     `SELECT a.attrelid::int8 AS oid, a.attname AS name, a.attgenerated <> '' AS generated,
-            a.atttypid = 'jsonb'::regtype AS jsonb,
+            CASE WHEN t.typnamespace = 'pg_catalog'::regnamespace THEN t.typname::text
+                 ELSE 'user' END AS type,
             (t.typtype = 'e' OR (t.typnamespace = 'pg_catalog'::regnamespace
               AND t.typname !~ '^_?reg' AND t.typreceive::oid <> 0 AND t.typsend::oid <> 0
               AND (t.typelem = 0 OR EXISTS (
@@ -144,7 +145,7 @@ async function listColumns(client: Client, oids: string[]): Promise<Map<string, 
       name: r.name,
       generated: r.generated,
       binarySafe: r.binary_safe,
-      jsonb: r.jsonb,
+      type: r.type,
     });
     byTable.set(r.oid, list);
   }

@@ -36,9 +36,21 @@ interface RunResult {
   stderr: string;
 }
 
+let setpriv: string | undefined | null = null;
+
+/**
+ * A killed tool must not leave pg_restore building indexes behind it (a --resume would race it):
+ * where util-linux's setpriv exists, children get SIGKILL when this process dies.
+ */
+function withParentDeathSignal(file: string, args: string[]): [string, string[]] {
+  if (setpriv === null) setpriv = process.platform === "linux" ? onPath("setpriv") : undefined;
+  return setpriv ? [setpriv, ["--pdeathsig", "SIGKILL", "--", file, ...args]] : [file, args];
+}
+
 function run(file: string, args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const [cmd, argv] = withParentDeathSignal(file, args);
+    const child = spawn(cmd, argv, { env: env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -65,14 +77,14 @@ export async function locatePgTools(
   if (!pgDump) {
     throw new MigrateError(`pg_dump is not on PATH: ${installHint(sourceMajor)}`);
   }
-  let version: RunResult;
   try {
-    version = await run(pgDump, ["--version"]);
+    fs.accessSync(pgDump, fs.constants.X_OK);
   } catch {
     throw new MigrateError(
       `pg_dump not found or not executable at ${pgDump} (from ${origin}): ${installHint(sourceMajor)}`,
     );
   }
+  const version = await run(pgDump, ["--version"]);
   const match = /\(PostgreSQL\)\s+(\d+)/.exec(version.stdout);
   if (version.code !== 0 || !match) {
     throw new MigrateError(

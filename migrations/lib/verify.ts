@@ -2,12 +2,15 @@
  * Verification: per table, row count and a content checksum computed server-side on both sides;
  * per sequence, the target's next value at or past the source's.
  *
- * The checksum is order-independent: the sum of each row's md5 (of its text form, with session
- * settings that make text forms identical on any major), taken as two signed 64-bit halves.
- * jsonb columns enter the row as jsonb_hash_extended(value, 0) rather than their text: printing
- * jsonb is the costliest part of a text form, and that hash walks the stored form instead. It is
- * the hash-partitioning support function of jsonb, which PostgreSQL keeps stable across majors
- * (partitions survive pg_upgrade), so both sides agree. Large
+ * The checksum is order-independent: per row, the XOR of a 64-bit hash of each column (seeded
+ * with the column's position, so values cannot trade places unnoticed), summed over the rows.
+ * Column hashes use the types' own extended hash functions where the value's stored form is
+ * hashed directly (integers, text, uuid, timestamps, numeric, floats, jsonb), else a hash of the
+ * text form, with session settings that make text forms identical on any major. These functions
+ * are hash-partitioning support functions, which PostgreSQL keeps stable across majors (hash
+ * partitions survive pg_upgrade), so both sides agree. Enums hash by OID, which differs between
+ * servers, so they go by text. Measured against md5 of each row's text: 2 to 4 times cheaper,
+ * which matters because verify must read every byte on both sides. Large
  * tables are checked in key ranges in parallel, and source and target compute at the same time.
  * The source side reads the snapshot it is given: after `copy`, the copy's own snapshot, so a
  * source that kept taking writes still verifies equal.
@@ -46,34 +49,53 @@ export interface VerifyResult {
 
 interface Sums {
   rows: bigint;
-  a: bigint;
-  b: bigint;
+  hash: bigint;
 }
 
-/** The row as hashed: every column, jsonb ones replaced by their 64-bit hash. */
-function rowExpression(table: Table): string {
-  const cols = table.columns.map((c) =>
-    c.jsonb ? `jsonb_hash_extended(t.${ident(c.name)}, 0)` : `t.${ident(c.name)}`,
-  );
-  return cols.length > 0 ? `ROW(${cols.join(", ")})` : "ROW()";
+/** Hash of one value from its stored form, by built-in type; others hash their text form. */
+const HASH_BY_TYPE: Record<string, (value: string, seed: number) => string> = {
+  int2: (v, s) => `hashint8extended(${v}::int8, ${s})`,
+  int4: (v, s) => `hashint8extended(${v}::int8, ${s})`,
+  int8: (v, s) => `hashint8extended(${v}, ${s})`,
+  bool: (v, s) => `hashint8extended(${v}::int::int8, ${s})`,
+  text: (v, s) => `hashtextextended(${v}, ${s})`,
+  varchar: (v, s) => `hashtextextended(${v}, ${s})`,
+  uuid: (v, s) => `uuid_hash_extended(${v}, ${s})`,
+  // Sessions run with TimeZone UTC, so the cast is the same instant on both sides.
+  timestamptz: (v, s) => `timestamp_hash_extended(${v}::timestamp, ${s})`,
+  timestamp: (v, s) => `timestamp_hash_extended(${v}, ${s})`,
+  numeric: (v, s) => `hash_numeric_extended(${v}, ${s})`,
+  float4: (v, s) => `hashfloat8extended(${v}::float8, ${s})`,
+  float8: (v, s) => `hashfloat8extended(${v}, ${s})`,
+  jsonb: (v, s) => `jsonb_hash_extended(${v}, ${s})`,
+};
+
+/** A 64-bit hash of the row `t`: XOR of its columns' hashes, NULL counted as the seed. */
+function rowHash(table: Table): string {
+  if (table.columns.length === 0) return "0::int8";
+  return table.columns
+    .map((c, i) => {
+      const value = `t.${ident(c.name)}`;
+      const hash = HASH_BY_TYPE[c.type] ?? ((v, s) => `hashtextextended(${v}::text, ${s})`);
+      return `coalesce(${hash(value, i + 1)}, ${i + 1})`;
+    })
+    .join(" # ");
 }
 
 function checksumSql(task: Task): string {
   const where = rangeCondition(task, "t");
   return `SELECT count(*)::text AS n,
-                 coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::int8), 0)::text AS a,
-                 coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::int8), 0)::text AS b
-            FROM (SELECT md5(${rowExpression(task.table)}::text) AS h FROM ONLY ${tableName(task.table)} t
-                  ${where ? `WHERE ${where}` : ""}) s`;
+                 coalesce(sum(${rowHash(task.table)}), 0)::text AS h
+            FROM ONLY ${tableName(task.table)} t ${where ? `WHERE ${where}` : ""}`;
 }
 
 async function sums(client: Client, sql: string): Promise<Sums> {
-  const { rows } = await client.query<{ n: string; a: string; b: string }>(sql);
-  return { rows: BigInt(rows[0].n), a: BigInt(rows[0].a), b: BigInt(rows[0].b) };
+  const { rows } = await client.query<{ n: string; h: string }>(sql);
+  return { rows: BigInt(rows[0].n), hash: BigInt(rows[0].h) };
 }
 
 function add(x: Sums, y: Sums): Sums {
-  return { rows: x.rows + y.rows, a: x.a + y.a, b: x.b + y.b };
+  return { rows: x.rows + y.rows, hash: x.hash + y.hash };
 }
 
 export interface VerifyOptions {
@@ -105,7 +127,7 @@ export async function verifyDatabase(opts: VerifyOptions): Promise<VerifyResult>
     );
 
     const totals = new Map<string, { source: Sums; target: Sums }>();
-    const zero = (): Sums => ({ rows: 0n, a: 0n, b: 0n });
+    const zero = (): Sums => ({ rows: 0n, hash: 0n });
     for (const t of present) totals.set(tableName(t), { source: zero(), target: zero() });
     const workers = await openAll(
       Math.min(opts.jobs, Math.max(1, tasks.length)),
@@ -142,7 +164,7 @@ export async function verifyDatabase(opts: VerifyOptions): Promise<VerifyResult>
           ok: false,
         };
       }
-      const checksumEqual = entry.source.a === entry.target.a && entry.source.b === entry.target.b;
+      const checksumEqual = entry.source.hash === entry.target.hash;
       const rowsEqual = entry.source.rows === entry.target.rows;
       return {
         database: targetDb,
