@@ -70,6 +70,13 @@ describe("manifests", () => {
     ).toBe("_cluster/namespace-x.yaml");
   });
 
+  it("quotes strings that YAML 1.1 readers (kubectl) would take for booleans or dates", () => {
+    const yaml = toYaml(kube(configMapBody({ ENABLED: "on", LEGACY: "yes", DAY: "2024-01-01" })));
+    expect(yaml).toContain('ENABLED: "on"');
+    expect(yaml).toContain('LEGACY: "yes"');
+    expect(yaml).toContain('DAY: "2024-01-01"');
+  });
+
   it("writes YAML with apiVersion, kind and metadata first, and a stream that parses back", () => {
     const o = kube({
       data: { A: "1" },

@@ -133,9 +133,12 @@ export function manifestPath(o: KubeObject): string {
   return `${dir}/${o.kind.toLowerCase()}-${safe(o.name)}.yaml`;
 }
 
-/** One object as a YAML document. */
+/**
+ * One object as a YAML document. Written with YAML 1.1 quoting because kubectl and most Kubernetes
+ * tools read YAML 1.1, where an unquoted `on`, `yes` or `2024-01-01` is not a string.
+ */
 export function toYaml(o: KubeObject): string {
-  return stringify(o.body, { lineWidth: 0, aliasDuplicateObjects: false });
+  return stringify(o.body, { lineWidth: 0, aliasDuplicateObjects: false, version: "1.1" });
 }
 
 /**
