@@ -11,6 +11,7 @@ import { AirbyteAuthValues } from "./airbyte-auth-secrets";
 import { AirbytePlatform, AirbytePlatformReplicas } from "./airbyte-platform";
 import { Ingress } from "./ingress";
 import { Minio } from "./minio";
+import { NetworkPolicies, NetworkPoliciesArgs } from "./network-policies";
 import { OAuth2Proxy } from "./oauth2-proxy";
 import { Postgres } from "./postgres";
 import { Temporal } from "./temporal";
@@ -27,6 +28,11 @@ export interface DatabaseConnection {
   airbyteDatabase?: pulumi.Input<string>;
   /** libpq sslmode; `require` or stricter also turns on Temporal's TLS. Default: `require`. */
   sslMode?: "disable" | "require" | "verify-ca" | "verify-full";
+  /**
+   * Addresses of the server, for the NetworkPolicies (they take addresses, not host names).
+   * Default: any address, limited to the server's port.
+   */
+  networkCidrs?: string[];
 }
 
 /** The bundled in-cluster PostgreSQL (v0 production). */
@@ -92,7 +98,18 @@ export interface AirbyteInstanceArgs {
   ingress: IngressSettings;
   /** Default: 1 of each scalable Airbyte service. */
   replicas?: AirbytePlatformReplicas;
+  /**
+   * NetworkPolicy settings and the flows a topology adds (v1's migration job, v2's replication).
+   * Default: the instance's own flows, ingress controller in `ingress-nginx`.
+   */
+  network?: InstanceNetworkSettings;
 }
+
+/** What a topology may set of the instance's {@link NetworkPoliciesArgs}. */
+export type InstanceNetworkSettings = Omit<
+  NetworkPoliciesArgs,
+  "namespace" | "instanceName" | "database"
+>;
 
 /**
  * Pod Security Standard of the namespace. Enforced at `baseline`, because Airbyte creates
@@ -259,6 +276,20 @@ export class AirbyteInstance extends pulumi.ComponentResource {
       inNamespace,
     );
 
+    new NetworkPolicies(
+      `${name}-network-policies`,
+      {
+        ...args.network,
+        namespace,
+        instanceName,
+        database: {
+          peer: db.bundled ? { group: "postgres" } : { cidrs: db.networkCidrs ?? ["0.0.0.0/0"] },
+          port: db.port,
+        },
+      },
+      inNamespace,
+    );
+
     this.url = ingress.url;
     this.namespace = namespace;
     this.role = pulumi.output(role);
@@ -315,6 +346,7 @@ export class AirbyteInstance extends pulumi.ComponentResource {
         airbyteDatabase: pulumi.output("db-airbyte"),
         tls: false,
         jdbcParameters: undefined,
+        networkCidrs: undefined,
         dependsOn: [pg.server] as pulumi.Resource[],
       };
     }
@@ -329,6 +361,7 @@ export class AirbyteInstance extends pulumi.ComponentResource {
       airbyteDatabase: pulumi.output(c.airbyteDatabase ?? "db-airbyte"),
       tls: sslMode !== "disable",
       jdbcParameters: `sslmode=${sslMode}`,
+      networkCidrs: c.networkCidrs,
       dependsOn: [] as pulumi.Resource[],
     };
   }

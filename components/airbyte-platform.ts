@@ -31,6 +31,7 @@ import {
   job,
   objectMeta,
   opaqueSecret,
+  podDisruptionBudget,
   podSecurityContext,
   resources,
   scratchVolume,
@@ -972,6 +973,15 @@ export class AirbytePlatform extends pulumi.ComponentResource {
         replicaCount("connectorBuilderServer"),
       ),
     };
+
+    // Scalable services may run several replicas: drains evict them one at a time.
+    for (const svc of SCALABLE) {
+      podDisruptionBudget(
+        `${name}-${OBJECT_SUFFIX[svc]}-pdb`,
+        { namespace: ns, name: objectName(svc), labels: labels(OBJECT_SUFFIX[svc]) },
+        child,
+      );
+    }
 
     const serverSvc = service(
       `${name}-server-svc`,

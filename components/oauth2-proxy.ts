@@ -16,6 +16,7 @@ import {
   objectMeta,
   opaqueSecret,
   plainEnv,
+  podDisruptionBudget,
   podSecurityContext,
   resources,
   secretEnv,
@@ -187,6 +188,13 @@ export class OAuth2Proxy extends pulumi.ComponentResource {
         ],
         volumes: [{ name: "allowed-emails", configMap: { name: emailsConfig.metadata.name } }],
       },
+      child,
+    );
+
+    // Two replicas by default: keep one serving through node drains.
+    podDisruptionBudget(
+      `${name}-pdb`,
+      { namespace: args.namespace, name: objectName, labels },
       child,
     );
 

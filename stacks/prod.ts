@@ -38,6 +38,7 @@ export function production(ctx: StackContext, database: Partial<BundledDatabase>
         proxyBodySizeMb: config.ingress.proxyBodySizeMb,
       },
       replicas: config.replicas,
+      network: { ingressControllerNamespace: config.ingress.controllerNamespace },
     },
     { providers: [ctx.kubernetes] },
   );

@@ -21,6 +21,7 @@ describe("stack configuration", () => {
     expect(c.prod).toEqual({ namespace: "airbyte-prod", host: "airbyte.example.com" });
     expect(c.ingress).toEqual({
       className: "nginx",
+      controllerNamespace: "ingress-nginx",
       allowedSourceRanges: ["203.0.113.0/24"],
       tlsSecretName: undefined,
       certManagerClusterIssuer: undefined,

@@ -330,3 +330,36 @@ export function serviceHost(name: pulumi.Input<string>, namespace: pulumi.Input<
 export function fieldEnv(name: string, fieldPath: string): EnvVar {
   return { name, valueFrom: { fieldRef: { fieldPath } } };
 }
+
+export interface DisruptionBudgetArgs {
+  namespace: pulumi.Input<string>;
+  name: string;
+  /** The pods' labels; the budget selects them as their Deployment does. */
+  labels: LabelSpec;
+  /** Pods that may be evicted at once. Defaults to 1. */
+  maxUnavailable?: number;
+}
+
+/**
+ * A PodDisruptionBudget for a Deployment that may run several replicas. It caps voluntary
+ * evictions (node drains, cluster upgrades) at `maxUnavailable` at a time; `maxUnavailable`
+ * rather than `minAvailable`, so a service scaled to one (or to zero in standby) never blocks a
+ * drain.
+ */
+export function podDisruptionBudget(
+  resourceName: string,
+  args: DisruptionBudgetArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.policy.v1.PodDisruptionBudget {
+  return new k8s.policy.v1.PodDisruptionBudget(
+    resourceName,
+    {
+      metadata: objectMeta(args.namespace, args.name, args.labels),
+      spec: {
+        maxUnavailable: args.maxUnavailable ?? 1,
+        selector: { matchLabels: selectorLabels(args.labels) },
+      },
+    },
+    opts,
+  );
+}

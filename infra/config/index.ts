@@ -13,6 +13,8 @@ export type { ConfigKey, KeySpec, Topology } from "./schema";
 
 export interface IngressConfig {
   className: string;
+  /** Where the ingress controller runs (NetworkPolicy peer of the OAuth2 Proxy). */
+  controllerNamespace: string;
   allowedSourceRanges: string[];
   /** Empty: `<instance>-tls`. */
   tlsSecretName?: string;
@@ -80,6 +82,7 @@ export function parseConfig(source: ConfigSource): StackConfig {
     prod: { namespace: r.requiredString("prodNamespace"), host: r.requiredString("prodHost") },
     ingress: {
       className: r.requiredString("ingressClassName"),
+      controllerNamespace: r.requiredString("ingressControllerNamespace"),
       allowedSourceRanges: r.array("allowedSourceRanges"),
       tlsSecretName: r.string("tlsSecretName"),
       certManagerClusterIssuer: r.string("certManagerClusterIssuer"),

@@ -104,6 +104,14 @@ export const CONFIG_SCHEMA = {
     example: "nginx",
     description: "IngressClass of the ingress-nginx controller that serves the hosts.",
   },
+  ingressControllerNamespace: {
+    type: "string",
+    default: "ingress-nginx",
+    check: checkDnsLabel,
+    example: "ingress-nginx",
+    description:
+      "Namespace of the ingress controller; the NetworkPolicies admit only its pods to the OAuth2 Proxy.",
+  },
   allowedSourceRanges: {
     type: "array",
     check: checkCidr,

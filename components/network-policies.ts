@@ -1,0 +1,440 @@
+/**
+ * The NetworkPolicies of one Airbyte instance: deny everything in and out of its namespace, allow
+ * DNS, then allow exactly the flows the system needs (docs/security.md has the table). Flows are
+ * data: each names a client and a server, and becomes an egress rule on the client's policy and an
+ * ingress rule on the server's, so both ends always agree. Later topologies add theirs through
+ * `extraGroups` and `extraFlows` (v1: the migration job to both databases; v2: replication between
+ * prod, the hub and core-worker-01) without touching the defaults.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { LabelSpec } from "../infra/naming";
+import { objectMeta } from "./lib/kube";
+
+import net = k8s.types.input.networking.v1;
+
+/** Pods of the instance's namespace, by labels. */
+export interface PodGroup {
+  /** Key that flows refer to, e.g. `server`; unique within the instance. */
+  name: string;
+  matchLabels: Record<string, string>;
+}
+
+/** One end of a flow. */
+export type Peer =
+  /** A {@link PodGroup} of this namespace. */
+  | { group: string }
+  /** Pods of another namespace (all of them when `podLabels` is absent). */
+  | { namespace: string; podLabels?: Record<string, string> }
+  /** Addresses outside the cluster's pod network. */
+  | { cidrs: string[] };
+
+/** A connection some pod opens to another, or to or from outside. */
+export interface NetworkFlow {
+  from: Peer;
+  to: Peer;
+  /** TCP ports on the receiving side: container ports, not Service ports. Absent: every port. */
+  ports?: pulumi.Input<number>[];
+  /** Why the flow exists. */
+  why: string;
+}
+
+export interface NetworkPoliciesArgs {
+  /** The instance's namespace; every policy lives there. */
+  namespace: pulumi.Input<string>;
+  /** The instance name in the pods' `app.kubernetes.io/instance` label, e.g. `airbyte-prod`. */
+  instanceName: string;
+  /** Namespace of the ingress controller, the only client of the OAuth2 Proxy. Default: `ingress-nginx`. */
+  ingressControllerNamespace?: string;
+  /** Where cluster DNS runs. Default: namespace `kube-system`, pods labelled `k8s-app: kube-dns`. */
+  dns?: { namespace: string; podLabels: Record<string, string> };
+  /**
+   * The Kubernetes API server, called by the workload-launcher (connector pods) and the bootloader
+   * (its Secret). Default: any address (`0.0.0.0/0`) on ports 443 and 6443: its address differs
+   * per cluster, and most network plugins see the endpoint address, not the `kubernetes` Service.
+   */
+  kubernetesApi?: { cidrs?: string[]; ports?: number[] };
+  /** Where "the internet" is, for the flows that go out. Default: `["0.0.0.0/0"]`. */
+  internetCidrs?: string[];
+  /**
+   * Carved out of {@link internetCidrs} wherever they contain it. Default: `["169.254.169.254/32"]`,
+   * the cloud metadata service, which would hand node credentials to connector code.
+   */
+  blockedCidrs?: string[];
+  /**
+   * Where Airbyte and Temporal reach their database. Default: the bundled server's pods on 5432;
+   * an instance on an external server passes its addresses and port.
+   */
+  database?: { peer: Peer; port: pulumi.Input<number> };
+  /** Pod groups beyond the instance's own, e.g. v1's migration job. Default: none. */
+  extraGroups?: PodGroup[];
+  /** Flows beyond the instance's own, e.g. replication from the hub. Default: none. */
+  extraFlows?: NetworkFlow[];
+}
+
+/** Container ports the flows open (the components' own constants; tests check them against the pods). */
+export const PORTS = {
+  oauth2Proxy: 4180,
+  server: 8001,
+  connectorBuilderServer: 8080,
+  workloadApiServer: 8007,
+  temporal: 7233,
+  temporalUi: 8080,
+  postgres: 5432,
+  minio: 9000,
+  https: 443,
+} as const;
+
+/**
+ * The label Airbyte's workload-launcher puts on every pod it creates (check, discover, spec and
+ * replication pods; its pod sweeper finds them by it): `airbyte: job-pod`.
+ */
+export const CONNECTOR_POD_LABELS = { airbyte: "job-pod" } as const;
+
+/** Label names of the pods each component runs (`app.kubernetes.io/name`). */
+const INSTANCE_PODS = [
+  "oauth2-proxy",
+  "server",
+  "connector-builder-server",
+  "workload-api-server",
+  "worker",
+  "workload-launcher",
+  "cron",
+  "bootloader",
+  "temporal",
+  "temporal-namespace",
+  "temporal-ui",
+  "temporal-admin-tools",
+  "postgres",
+  "minio",
+  "minio-buckets",
+] as const;
+
+/** The group of connector pods. */
+export const CONNECTORS = "connectors";
+
+/** The instance's pod groups: its components' pods, and the connector pods Airbyte launches. */
+export function instanceGroups(instanceName: string): PodGroup[] {
+  return [
+    ...INSTANCE_PODS.map((name) => ({
+      name,
+      matchLabels: { "app.kubernetes.io/name": name, "app.kubernetes.io/instance": instanceName },
+    })),
+    // The namespace holds one instance, so the launcher's label alone identifies its pods.
+    { name: CONNECTORS, matchLabels: { ...CONNECTOR_POD_LABELS } },
+  ];
+}
+
+interface Resolved {
+  ingressControllerNamespace: string;
+  dns: { namespace: string; podLabels: Record<string, string> };
+  kubernetesApi: { cidrs: string[]; ports: number[] };
+  internet: string[];
+  blocked: string[];
+  database: { peer: Peer; port: pulumi.Input<number> };
+}
+
+function resolve(args: NetworkPoliciesArgs): Resolved {
+  return {
+    ingressControllerNamespace: args.ingressControllerNamespace ?? "ingress-nginx",
+    dns: args.dns ?? { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } },
+    kubernetesApi: {
+      cidrs: args.kubernetesApi?.cidrs ?? ["0.0.0.0/0"],
+      ports: args.kubernetesApi?.ports ?? [443, 6443],
+    },
+    internet: args.internetCidrs ?? ["0.0.0.0/0"],
+    blocked: args.blockedCidrs ?? ["169.254.169.254/32"],
+    database: args.database ?? { peer: { group: "postgres" }, port: PORTS.postgres },
+  };
+}
+
+/**
+ * Every flow one instance needs. Who calls what follows from the settings each Airbyte service
+ * gets (reference §4.2): the `database` group → the database, `temporal` → Temporal, `storage` →
+ * MinIO, `workload-api` → the workload API server, `common` (INTERNAL_API_HOST) → the server,
+ * `connector`/`tracking` → Airbyte's registry and telemetry over HTTPS.
+ */
+export function instanceFlows(args: NetworkPoliciesArgs): NetworkFlow[] {
+  const s = resolve(args);
+  const g = (group: string): Peer => ({ group });
+  const many = (
+    clients: string[],
+    to: Peer,
+    ports: pulumi.Input<number>[] | undefined,
+    why: string,
+  ): NetworkFlow[] => clients.map((c) => ({ from: g(c), to, ports, why }));
+  const internet: Peer = { cidrs: s.internet };
+  return [
+    {
+      from: { namespace: s.ingressControllerNamespace },
+      to: g("oauth2-proxy"),
+      ports: [PORTS.oauth2Proxy],
+      why: "the Ingress reaches the OAuth2 Proxy and nothing else (D4)",
+    },
+    {
+      from: g("oauth2-proxy"),
+      to: internet,
+      ports: [PORTS.https],
+      why: "sign-in: the identity provider's token and user-info endpoints",
+    },
+    {
+      from: g("oauth2-proxy"),
+      to: g("server"),
+      ports: [PORTS.server],
+      why: "signed-in users to the Airbyte UI and API",
+    },
+    {
+      from: g("oauth2-proxy"),
+      to: g("connector-builder-server"),
+      ports: [PORTS.connectorBuilderServer],
+      why: "signed-in users to the Connector Builder",
+    },
+    {
+      from: g("oauth2-proxy"),
+      to: g("temporal-ui"),
+      ports: [PORTS.temporalUi],
+      why: "signed-in users to the Temporal UI under /temporal",
+    },
+    ...many(
+      [
+        "server",
+        "worker",
+        "workload-launcher",
+        "workload-api-server",
+        "cron",
+        "bootloader",
+        "temporal",
+      ],
+      s.database.peer,
+      [s.database.port],
+      "Airbyte's and Temporal's database",
+    ),
+    ...many(
+      [
+        "server",
+        "worker",
+        "workload-launcher",
+        "workload-api-server",
+        "cron",
+        "temporal-ui",
+        "temporal-admin-tools",
+        "temporal-namespace",
+      ],
+      g("temporal"),
+      [PORTS.temporal],
+      "Temporal's frontend",
+    ),
+    {
+      from: g("temporal"),
+      to: g("temporal"),
+      why: "Temporal's four services share one pod and find each other through its address",
+    },
+    ...many(
+      ["server", "worker", "workload-launcher", CONNECTORS, "minio-buckets"],
+      g("minio"),
+      [PORTS.minio],
+      "logs, state and workload output in MinIO",
+    ),
+    ...many(
+      ["worker", "workload-launcher", "cron", CONNECTORS],
+      g("workload-api-server"),
+      [PORTS.workloadApiServer],
+      "the workload API: claims, heartbeats, status",
+    ),
+    ...many(
+      [
+        "worker",
+        "workload-launcher",
+        "workload-api-server",
+        "cron",
+        "connector-builder-server",
+        CONNECTORS,
+      ],
+      g("server"),
+      [PORTS.server],
+      "Airbyte's internal API (INTERNAL_API_HOST, the dataplane token endpoint)",
+    ),
+    {
+      from: g("server"),
+      to: g("connector-builder-server"),
+      ports: [PORTS.connectorBuilderServer],
+      why: "the server's Connector Builder calls",
+    },
+    ...many(
+      ["workload-launcher", "bootloader"],
+      { cidrs: s.kubernetesApi.cidrs },
+      s.kubernetesApi.ports,
+      "the Kubernetes API: the launcher manages connector pods, the bootloader its Secret",
+    ),
+    ...many(
+      ["server", "worker", "workload-launcher", "cron", "bootloader"],
+      internet,
+      [PORTS.https],
+      "Airbyte's connector registry and telemetry over HTTPS",
+    ),
+    // Wide on purpose: connectors and the builder's test reads talk to whatever sources and
+    // destinations users configure, on any port and possibly in private networks. The servers they
+    // could otherwise reach in this namespace admit them only where listed above.
+    ...many(
+      [CONNECTORS, "connector-builder-server"],
+      internet,
+      undefined,
+      "connectors and builder test reads reach user-configured sources and destinations",
+    ),
+  ];
+}
+
+/** Parses `a.b.c.d/n` into a 32-bit network and mask; undefined for anything else (IPv6). */
+function ipv4(cidr: string): { net: number; mask: number } | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) return undefined;
+  const bits = Number(m[5]);
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  const addr = ((+m[1] << 24) | (+m[2] << 16) | (+m[3] << 8) | +m[4]) >>> 0;
+  return { net: (addr & mask) >>> 0, mask };
+}
+
+/** Whether `inner` lies strictly inside `outer` (IPv4 only). */
+export function cidrContains(outer: string, inner: string): boolean {
+  const o = ipv4(outer);
+  const i = ipv4(inner);
+  if (!o || !i || i.mask === o.mask) return false;
+  return (i.mask & o.mask) >>> 0 === o.mask && (i.net & o.mask) >>> 0 === o.net;
+}
+
+const KUBE_NAME = "kubernetes.io/metadata.name";
+
+function peersOf(peer: Peer, blocked: string[]): net.NetworkPolicyPeer[] {
+  if ("group" in peer) throw new Error("internal: a group peer has no external form");
+  if ("namespace" in peer) {
+    return [
+      {
+        namespaceSelector: { matchLabels: { [KUBE_NAME]: peer.namespace } },
+        ...(peer.podLabels ? { podSelector: { matchLabels: peer.podLabels } } : {}),
+      },
+    ];
+  }
+  return peer.cidrs.map((cidr) => {
+    const except = blocked.filter((b) => cidrContains(cidr, b));
+    return { ipBlock: { cidr, ...(except.length ? { except } : {}) } };
+  });
+}
+
+function portsOf(ports: pulumi.Input<number>[] | undefined): net.NetworkPolicyPort[] | undefined {
+  return ports?.map((port) => ({ protocol: "TCP", port }));
+}
+
+function validate(groups: PodGroup[], flows: NetworkFlow[]): void {
+  const fail = (why: string) => {
+    throw new Error(`NetworkPolicies: ${why}`);
+  };
+  const names = new Set<string>();
+  for (const g of groups) {
+    if (names.has(g.name)) fail(`pod group '${g.name}' is defined twice`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(g.name))
+      fail(`pod group '${g.name}' is not a DNS label`);
+    if (Object.keys(g.matchLabels).length === 0)
+      fail(`pod group '${g.name}' selects no labels: it would match every pod`);
+    names.add(g.name);
+  }
+  for (const f of flows) {
+    for (const end of [f.from, f.to]) {
+      if ("group" in end && !names.has(end.group))
+        fail(`flow "${f.why}" names unknown pod group '${end.group}'`);
+      if ("cidrs" in end && end.cidrs.length === 0) fail(`flow "${f.why}" has an empty cidrs list`);
+    }
+    if (!("group" in f.from) && !("group" in f.to))
+      fail(`flow "${f.why}" has no end in this namespace`);
+    for (const p of f.ports ?? []) {
+      if (typeof p === "number" && !(Number.isInteger(p) && p >= 1 && p <= 65535))
+        fail(`flow "${f.why}" has port ${p}, not in 1-65535`);
+    }
+    if (f.ports && f.ports.length === 0)
+      fail(`flow "${f.why}": ports is empty; leave it out to mean every port`);
+  }
+}
+
+export class NetworkPolicies extends pulumi.ComponentResource {
+  /** `metadata.name` of every NetworkPolicy, default deny first. */
+  public readonly policyNames: pulumi.Output<string[]>;
+
+  constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
+    const s = resolve(args);
+    const groups = [...instanceGroups(args.instanceName), ...(args.extraGroups ?? [])];
+    const flows = [...instanceFlows(args), ...(args.extraFlows ?? [])];
+    validate(groups, flows);
+    super("airbyte:network:NetworkPolicies", name, {}, opts);
+
+    const inst = args.instanceName;
+    const labels: LabelSpec = { name: "network-policy", instance: inst, component: "network" };
+    const child = { parent: this };
+    const policy = (resourceName: string, objectName: string, spec: net.NetworkPolicySpec) =>
+      new k8s.networking.v1.NetworkPolicy(
+        resourceName,
+        { metadata: objectMeta(args.namespace, objectName, labels), spec },
+        child,
+      );
+
+    const created = [
+      // Nothing in, nothing out, for every pod, unless a policy below allows it.
+      policy(`${name}-default-deny`, `${inst}-default-deny`, {
+        podSelector: {},
+        policyTypes: ["Ingress", "Egress"],
+      }),
+      policy(`${name}-dns`, `${inst}-allow-dns`, {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { [KUBE_NAME]: s.dns.namespace } },
+                podSelector: { matchLabels: s.dns.podLabels },
+              },
+            ],
+            ports: [
+              { protocol: "UDP", port: 53 },
+              { protocol: "TCP", port: 53 },
+            ],
+          },
+        ],
+      }),
+    ];
+
+    const selectorOf = new Map(groups.map((g) => [g.name, g.matchLabels]));
+    const peer = (p: Peer): net.NetworkPolicyPeer[] =>
+      "group" in p
+        ? [{ podSelector: { matchLabels: selectorOf.get(p.group) } }]
+        : peersOf(p, s.blocked);
+    for (const g of groups) {
+      const ingress = flows
+        .filter((f) => "group" in f.to && f.to.group === g.name)
+        .map((f) => ({ from: peer(f.from), ...optionalPorts(f.ports) }));
+      const egress = flows
+        .filter((f) => "group" in f.from && f.from.group === g.name)
+        .map((f) => ({ to: peer(f.to), ...optionalPorts(f.ports) }));
+      if (ingress.length === 0 && egress.length === 0) continue;
+      created.push(
+        policy(`${name}-${g.name}`, `${inst}-allow-${g.name}`, {
+          podSelector: { matchLabels: g.matchLabels },
+          policyTypes: [
+            ...(ingress.length ? (["Ingress"] as const) : []),
+            ...(egress.length ? (["Egress"] as const) : []),
+          ],
+          ...(ingress.length ? { ingress } : {}),
+          ...(egress.length ? { egress } : {}),
+        }),
+      );
+    }
+
+    this.policyNames = pulumi.all(created.map((p) => p.metadata.name));
+    this.registerOutputs({ policyNames: this.policyNames });
+  }
+}
+
+function optionalPorts(ports: pulumi.Input<number>[] | undefined): {
+  ports?: net.NetworkPolicyPort[];
+} {
+  const p = portsOf(ports);
+  return p ? { ports: p } : {};
+}
