@@ -9,13 +9,8 @@ import {
   type MockRun,
   type RecordedResource,
 } from "../infra/mock-runtime";
-import {
-  buildDiagram,
-  renderSvg,
-  toDot,
-  toMermaid,
-  type DiagramModel,
-} from "../infra/render/diagram";
+import { buildDiagram, type DiagramModel } from "../infra/render/diagram";
+import { renderSvg, toDot, toMermaid } from "../infra/render/diagram-output";
 import { Ownership } from "../infra/render/graph";
 import { kubeObjects } from "../infra/render/manifests";
 import { renderSummary, summaryRows } from "../infra/render/summary";

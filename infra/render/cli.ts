@@ -11,7 +11,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { runUnderMocks, type MockRun } from "../mock-runtime";
-import { buildDiagram, renderSvg, toDot, toMermaid } from "./diagram";
+import { buildDiagram } from "./diagram";
+import { renderSvg, toDot, toMermaid } from "./diagram-output";
 import { componentLabel, isAirbyteComponent, Ownership } from "./graph";
 import {
   availableStacks,
