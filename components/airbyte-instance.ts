@@ -114,8 +114,12 @@ export type InstanceNetworkSettings = Omit<
 /**
  * Pod Security Standard of the namespace. Enforced at `baseline`, because Airbyte creates
  * connector pods at run time from images and specs we do not control; `restricted` is audited and
- * warned so drift in our own workloads shows up.
+ * warned so drift in our own workloads shows up. Our own workloads meet `restricted` (the policy
+ * pack checks each one). The reason is also written on the namespace, where the policy pack and
+ * operators find it.
  */
+const POD_SECURITY_EXCEPTION =
+  "enforce baseline, not restricted: the workload-launcher creates connector pods at run time from connector images and specs this program does not control; restricted is audited and warned";
 const POD_SECURITY = {
   "pod-security.kubernetes.io/enforce": "baseline",
   "pod-security.kubernetes.io/audit": "restricted",
@@ -154,6 +158,7 @@ export class AirbyteInstance extends pulumi.ComponentResource {
             }),
             ...POD_SECURITY,
           },
+          annotations: { "airbyte.pulumi/pod-security-exception": POD_SECURITY_EXCEPTION },
         },
       },
       child,
