@@ -188,7 +188,8 @@ async function copyDatabase(
     }
 
     reporter.phase(pair.target, `sequences (${sequences.length})`);
-    await setSequences(target, await readSequences(snap.client, sequences));
+    const sequenceValues = await readSequences(snap.client, sequences);
+    await setSequences(target, sequenceValues);
     await dropCheckpoints(target);
 
     if (!opts.verify) return undefined;
@@ -205,6 +206,7 @@ async function copyDatabase(
           opts,
           tables.reduce((sum, t) => sum + t.bytes, 0),
         ),
+        sourceSequences: sequenceValues,
       }),
     );
   } finally {

@@ -20,7 +20,7 @@ import { displayName, listTables, Sequence, Table, tableName } from "./catalog";
 import { connect, Endpoint, ident, qualified } from "./endpoint";
 import * as fmt from "./format";
 import { forEachParallel, openAll } from "./pool";
-import { nextValue, readSequences } from "./sequences";
+import { nextValue, readSequences, SequenceValue } from "./sequences";
 import { SESSION_SETTINGS, SourceSnapshot } from "./session";
 import { planTasks, rangeCondition, resolveTasks, Task } from "./tasks";
 
@@ -106,6 +106,11 @@ export interface VerifyOptions {
   targetDb: string;
   jobs: number;
   splitBytes: number;
+  /**
+   * Source sequence values to compare with. Sequences are not transactional, so a source that
+   * keeps writing moves them past any snapshot; copy passes the values it set.
+   */
+  sourceSequences?: SequenceValue[];
 }
 
 async function targetSession(ep: Endpoint, db: string): Promise<Client> {
@@ -189,7 +194,8 @@ export async function verifyDatabase(opts: VerifyOptions): Promise<VerifyResult>
       }
     }
 
-    const sourceSeq = await readSequences(opts.snapshot.client, opts.sequences);
+    const sourceSeq =
+      opts.sourceSequences ?? (await readSequences(opts.snapshot.client, opts.sequences));
     const sequences: SequenceCheck[] = [];
     for (const s of sourceSeq) {
       const exists = await targetAdmin.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [

@@ -53,13 +53,16 @@ export function jsonEvents(stdout: string): Record<string, unknown>[] {
 }
 
 /** The `data` of the final verify result printed with --json. */
-export function verifyResult(stdout: string): {
+export interface VerifyData {
   ok: boolean;
   tables: { table: string; ok: boolean }[];
-} {
+  sequences: { sequence: string; ok: boolean }[];
+}
+
+export function verifyResult(stdout: string): VerifyData {
   const event = jsonEvents(stdout).find((e) => e.event === "result" && e.kind === "verify");
   if (!event) throw new Error(`no verify result in output:\n${stdout.slice(-2000)}`);
-  return event.data as { ok: boolean; tables: { table: string; ok: boolean }[] };
+  return event.data as VerifyData;
 }
 
 /** User tables of a database, schema-qualified and quoted, excluding the tool's checkpoints. */
@@ -85,7 +88,7 @@ export async function indexesAndConstraints(client: Client): Promise<string[]> {
   const { rows } = await client.query<{ n: string }>(`
     SELECT 'index ' || indexname AS n FROM pg_indexes WHERE schemaname = 'public'
     UNION ALL
-    SELECT 'constraint ' || conname || ' ' || contype FROM pg_constraint c
+    SELECT 'constraint ' || conname || ' ' || contype::text FROM pg_constraint c
       JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public'
     ORDER BY 1`);
   return rows.map((r) => r.n);
