@@ -7,6 +7,8 @@
  * Exit status: 0 rendered and every check passed; 1 the program failed or a check failed (the
  * output is still written, to look at); 2 wrong usage.
  */
+// First: makes the SDK's import cheaper, so it must run before anything imports the SDK.
+import "./lazy-sdk";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
