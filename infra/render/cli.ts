@@ -302,6 +302,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // The SDK records a source-mapped stack trace for every resource, which a render never uses:
+  // without source maps that is about 0.25 s less CPU. RENDER_SOURCE_MAPS=1 keeps them, for
+  // readable stacks when debugging the render itself.
+  if (process.env.RENDER_SOURCE_MAPS !== "1") process.setSourceMapsEnabled(false);
   const argv = process.argv.slice(2);
   const stats = argv.includes("--stats");
   main(argv)
