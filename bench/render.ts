@@ -71,18 +71,28 @@ interface Run {
   wallMs: number;
   /** CPU time of the render process (user + system): unlike wall time, load does not inflate it. */
   cpuMs: number;
+  /** CPU time of the whole command, tsx launcher included (GNU time), when available. */
+  totalCpuMs?: number;
   maxRssKb: number;
   phases: Record<string, number>;
 }
 
+/** GNU time, when installed, also counts the tsx launcher process that `--stats` cannot see. */
+const GNU_TIME = "/usr/bin/time";
+
 function renderOnce(args: string[], out: string): Promise<Run> {
+  const timeFile = path.join(out, "..", `${path.basename(out)}.time`);
+  const command = [path.join(root, "node_modules/.bin/tsx"), "infra/render/cli.ts", ...args];
+  command.push("--out", out, "--stats");
+  const withTime = fs.existsSync(GNU_TIME)
+    ? [GNU_TIME, "-f", "%U %S", "-o", timeFile, ...command]
+    : command;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(
-      path.join(root, "node_modules/.bin/tsx"),
-      ["infra/render/cli.ts", ...args, "--out", out, "--stats"],
-      { cwd: root, stdio: ["ignore", "ignore", "pipe"] },
-    );
+    const child = spawn(withTime[0], withTime.slice(1), {
+      cwd: root,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
@@ -92,7 +102,19 @@ function renderOnce(args: string[], out: string): Promise<Run> {
       const line = stderr.split("\n").find((l) => l.startsWith("RENDER_STATS "));
       if (!line) return reject(new Error(`render printed no RENDER_STATS line:\n${stderr}`));
       const stats = JSON.parse(line.slice("RENDER_STATS ".length)) as Omit<Run, "wallMs">;
-      resolve({ wallMs, cpuMs: stats.cpuMs, maxRssKb: stats.maxRssKb, phases: stats.phases });
+      let totalCpuMs: number | undefined;
+      if (fs.existsSync(timeFile)) {
+        const [user, sys] = fs.readFileSync(timeFile, "utf8").trim().split(/\s+/).map(Number);
+        totalCpuMs = (user + sys) * 1000;
+        fs.rmSync(timeFile);
+      }
+      resolve({
+        wallMs,
+        cpuMs: stats.cpuMs,
+        totalCpuMs,
+        maxRssKb: stats.maxRssKb,
+        phases: stats.phases,
+      });
     });
   });
 }
@@ -143,6 +165,8 @@ async function main(): Promise<void> {
     console.log(
       `CPU time: min ${sec(Math.min(...cpus))}, median ${sec(median(cpus))}, max ${sec(Math.max(...cpus))}`,
     );
+    const totals = runs.map((r) => r.totalCpuMs).filter((t): t is number => t !== undefined);
+    if (totals.length) console.log(`CPU time with the tsx launcher: median ${sec(median(totals))}`);
     console.log(`peak memory: ${(peak / 1024).toFixed(0)} MB RSS`);
     console.log(`phases (in-process, a median run): ${phases}`);
     console.log(
