@@ -189,6 +189,25 @@ describe("diagram rules on a hand-made graph", () => {
       db,
     ),
   ];
+  const hub = comp("airbyte:x:Hub", "hub");
+  const pgProvider = child(
+    recorded("pulumi:providers:postgresql", "hub-pg", {
+      host: "db.airbyte-prod.svc.cluster.local",
+    }),
+    hub,
+  );
+  const publication = child(
+    recorded(
+      "postgresql:index/publication:Publication",
+      "pub",
+      { name: "airbyte" },
+      {
+        provider: `${pgProvider.urn}::hub-pg-id`,
+      },
+    ),
+    hub,
+  );
+  resources.push(hub, pgProvider, publication);
   const m = buildDiagram(resources, "t");
 
   it("labels a namespace cluster with the component owning the Namespace, not a node of its own", () => {
@@ -207,7 +226,18 @@ describe("diagram rules on a hand-made graph", () => {
     expect(m.nodes.find((n) => n.id === "c_AuthSecrets_auth")?.detail).toBe("1 RandomPassword");
   });
 
+  it("links a provider aimed at an in-cluster Service to that Service's component, not a host", () => {
+    expect(m.edges.find((e) => e.from === "c_Hub_hub")).toEqual({
+      from: "c_Hub_hub",
+      to: "c_Db_db",
+      labels: ["manages Publication"],
+    });
+    expect(m.nodes.filter((n) => n.kind === "external")).toEqual([]);
+  });
+
   it("keeps the most specific label of a reference (with its port)", () => {
-    expect(m.edges.find((e) => e.to === "c_Db_db")?.labels).toEqual(["db:5432"]);
+    expect(
+      m.edges.find((e) => e.from === "c_Platform_platform" && e.to === "c_Db_db")?.labels,
+    ).toEqual(["db:5432"]);
   });
 });

@@ -225,6 +225,15 @@ export function buildDiagram(resources: RecordedResource[], title: string): Diag
     });
   }
 
+  // In-cluster DNS names of every Service → the node of the component that owns it.
+  const serviceOwnerByDns = new Map<string, string>();
+  for (const svc of objects.filter((o) => o.kind === "Service")) {
+    const owner = own.ownerOf(svc.resource);
+    if (!owner || !nodeId.has(owner.urn)) continue;
+    for (const suffix of ["", ".svc", ".svc.cluster.local"])
+      serviceOwnerByDns.set(`${svc.name}.${svc.namespace}${suffix}`, nodeId.get(owner.urn)!);
+  }
+
   // Hosts outside the cluster: the providers of non-Kubernetes resources.
   const hostNodes = new Map<string, { id: string; host: string }>();
   const managed = new Map<string, string[]>();
@@ -236,7 +245,10 @@ export function buildDiagram(resources: RecordedResource[], title: string): Diag
       (v): v is string => typeof v === "string",
     );
     const name = host ?? provider.name;
-    let node = hostNodes.get(name);
+    // A provider pointed at an in-cluster Service manages that Service's component, not a host.
+    const inCluster =
+      host === undefined ? undefined : serviceOwnerByDns.get(host.replace(/\.$/, ""));
+    let node = inCluster ? { id: inCluster, host: "" } : hostNodes.get(name);
     if (!node) {
       node = { id: `x_${slug(name)}`, host: name };
       hostNodes.set(name, node);
