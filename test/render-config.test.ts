@@ -55,6 +55,22 @@ describe("stack config for an offline render", () => {
     expect(cfg.config["airbyte:allowedCidrs"]).toBe('["10.0.0.0/8"]');
   });
 
+  it("replaces encrypted leaves of structured config too, and marks the key secret", () => {
+    const o = resolveConfig(
+      "airbyte",
+      {},
+      {
+        "airbyte:coreWorker": { host: "core-worker-01", password: { secure: "v1:x" } },
+      },
+    );
+    expect(JSON.parse(o.config["airbyte:coreWorker"])).toEqual({
+      host: "core-worker-01",
+      password: "placeholder-coreWorker",
+    });
+    expect(o.secretKeys).toEqual(["airbyte:coreWorker"]);
+    expect(o.placeholders).toEqual([{ key: "airbyte:coreWorker", reason: "encrypted" }]);
+  });
+
   it("lets --config override anything, including a placeholder", () => {
     const o = resolveConfig(
       "airbyte",

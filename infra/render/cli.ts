@@ -18,6 +18,7 @@ import { renderSvg, toDot, toMermaid } from "./diagram-output";
 import { componentLabel, isAirbyteComponent, Ownership } from "./graph";
 import {
   availableStacks,
+  placeholderFor,
   readProjectFiles,
   resolveConfig,
   type ResolvedConfig,
@@ -159,7 +160,11 @@ export async function writeRender(
   const { failures, skipped } = checkObjects(objects);
   mark("validate");
 
-  const secretConfig = Object.fromEntries(cfg.secretKeys.map((k) => [k, cfg.config[k]]));
+  const secretConfig: Record<string, string> = Object.fromEntries(
+    cfg.secretKeys.map((k) => [k, cfg.config[k]]),
+  );
+  // A placeholder may sit inside a structured value; look for it on its own too.
+  for (const p of cfg.placeholders) secretConfig[`${p.key} (placeholder)`] = placeholderFor(p.key);
   const outputs = run.resources
     .filter((r) => r.outputs && (r.type === "pulumi:pulumi:Stack" || isAirbyteComponent(r)))
     .map((r) => ({

@@ -51,6 +51,29 @@ function isSecure(value: unknown): value is { secure: string } {
 }
 
 /**
+ * Replaces every `{ secure: ... }` in a (possibly structured) value with a placeholder; structured
+ * config may hold encrypted leaves (`airbyte:db: { password: { secure: ... } }`).
+ */
+export function withPlaceholders(
+  value: unknown,
+  placeholder: string,
+): { value: unknown; encrypted: boolean } {
+  let encrypted = false;
+  const walk = (v: unknown): unknown => {
+    if (isSecure(v)) {
+      encrypted = true;
+      return placeholder;
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v === "object" && v !== null)
+      return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, walk(e)]));
+    return v;
+  };
+  const out = walk(value);
+  return { value: out, encrypted };
+}
+
+/**
  * Pure core: merges declarations (`Pulumi.yaml`), stack values (`Pulumi.<stack>.yaml`) and
  * overrides (`--config k=v`). Encrypted values and declared secrets the stack lacks become
  * placeholders; both stay secret so the program treats them as it would the real values.
@@ -79,12 +102,11 @@ export function resolveConfig(
   }
   for (const [rawKey, value] of Object.entries(stackValues)) {
     const key = qualifyKey(rawKey, project);
-    if (isSecure(value)) {
-      config[key] = placeholderFor(key);
+    const { value: plain, encrypted } = withPlaceholders(value, placeholderFor(key));
+    config[key] = configString(plain);
+    if (encrypted) {
       secret.add(key);
       placeholders.push({ key, reason: "encrypted" });
-    } else {
-      config[key] = configString(value);
     }
   }
   for (const key of secret) {
