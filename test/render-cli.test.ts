@@ -42,16 +42,19 @@ function render(args: string[]): Promise<Result> {
 
 // Spawned together: each run is a separate process, so they may overlap.
 let ok: Result,
+  withPolicy: Result,
   broken: Result,
   leak: Result,
   noConfig: Result,
   unknownStack: Result,
   badFlag: Result;
 beforeAll(async () => {
-  [ok, broken, leak, noConfig, unknownStack, badFlag] = await Promise.all([
-    render(["--stack", "fixture", "--stats"]),
-    render(["--stack", "broken", "--no-diagram"]),
-    render(["--stack", "leak", "--no-diagram"]),
+  [ok, withPolicy, broken, leak, noConfig, unknownStack, badFlag] = await Promise.all([
+    render(["--stack", "fixture", "--stats", "--no-policy"]),
+    // Its own output root: two renders of one stack must not share a folder.
+    render(["--stack", "fixture", "--no-diagram", "--out", path.join(out, "with-policy")]),
+    render(["--stack", "broken", "--no-diagram", "--no-policy"]),
+    render(["--stack", "leak", "--no-diagram", "--no-policy"]),
     render(["--stack", "noconfig", "--no-diagram"]),
     render(["--stack", "v9"]),
     render(["--stack", "fixture", "--colour"]),
@@ -116,6 +119,15 @@ describe("render --stack fixture", () => {
 });
 
 describe("render failures", () => {
+  it("exits 1 listing policy violations when a program breaks the pack", () => {
+    // The fixture has no default-deny NetworkPolicy, which the pack requires of every namespace.
+    expect(withPolicy.code).toBe(1);
+    expect(withPolicy.stderr).toMatch(
+      /policy violation\(s\):\n[\s\S]*\[namespace-default-deny\] Namespace 'airbyte-prod'/,
+    );
+    expect(withPolicy.stdout).toContain("Policy pack: **FAILED**");
+  });
+
   it("exits 1 naming the object and the field of an invalid object", () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain(

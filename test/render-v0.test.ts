@@ -25,6 +25,7 @@ describe("render --stack v0", () => {
     expect(result.stdout).toMatch(
       /Secret hygiene: passed; \d+ secret values appear only in \d+ Secret objects/,
     );
+    expect(result.stdout).toContain("Policy pack: passed");
   });
 
   it("renders the v0 architecture: ingress, proxy, platform, database, Temporal, MinIO", () => {

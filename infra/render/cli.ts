@@ -27,6 +27,7 @@ import { kubeObjects, manifestPath, toYaml, toYamlStream, type KubeObject } from
 import { collectSensitiveValues, formatLeak, scanSecrets, type SecretScan } from "./secrets-scan";
 import { renderSummary } from "./summary";
 import { checkObjects, formatFailure, type ValidationFailure } from "./validate";
+import { formatViolations, runPolicies, type PolicyViolation } from "../../policy/offline";
 
 /** Milliseconds since process start at the end of each phase, for `--stats`. */
 export const phases: [string, number][] = [];
@@ -38,6 +39,7 @@ export const USAGE = `Usage: npm run render -- --stack <name> [options]
   --out <dir>            output root; files go to <dir>/<stack>/ (default: out)
   --config <key=value>   override a config value, repeatable (e.g. --config replicaCount=2)
   --no-diagram           skip the architecture diagram
+  --no-policy            skip the policy pack (policy/), e.g. for a program other than ours
   --stats                print wall time and peak memory (RENDER_STATS line on stderr)
   --project-dir <dir>    where Pulumi.yaml and the stack files are (default: .)
   --program <file>       module exporting program() (default: infra/program.ts)
@@ -48,6 +50,7 @@ export interface CliOptions {
   out: string;
   config: Record<string, string>;
   diagram: boolean;
+  policy: boolean;
   stats: boolean;
   projectDir: string;
   program: string;
@@ -56,7 +59,7 @@ export interface CliOptions {
 export class UsageError extends Error {}
 
 const VALUE_FLAGS = ["--stack", "--out", "--config", "--project-dir", "--program"];
-const BOOL_FLAGS = ["--no-diagram", "--stats", "--help"];
+const BOOL_FLAGS = ["--no-diagram", "--no-policy", "--stats", "--help"];
 
 /** Parses argv (without node and script). Throws UsageError naming the flag and the fix. */
 export function parseArgs(argv: string[]): CliOptions | "help" {
@@ -65,6 +68,7 @@ export function parseArgs(argv: string[]): CliOptions | "help" {
     out: "out",
     config: {},
     diagram: true,
+    policy: true,
     stats: false,
     projectDir: ".",
     program: "infra/program.ts",
@@ -77,6 +81,7 @@ export function parseArgs(argv: string[]): CliOptions | "help" {
       if (flag !== arg) throw new UsageError(`${flag} takes no value`);
       if (flag === "--help") return "help";
       if (flag === "--no-diagram") opts.diagram = false;
+      if (flag === "--no-policy") opts.policy = false;
       if (flag === "--stats") opts.stats = true;
       continue;
     }
@@ -145,6 +150,8 @@ export interface RenderResult {
   failures: ValidationFailure[];
   skipped: { object: string; reason: string }[];
   secrets: SecretScan;
+  /** What the policy pack (`policy/`) finds in the resources the program registered. */
+  violations?: PolicyViolation[];
   summary: string;
   files: string[];
 }
@@ -153,7 +160,7 @@ export interface RenderResult {
 export async function writeRender(
   run: MockRun,
   cfg: ResolvedConfig,
-  opts: Pick<CliOptions, "stack" | "out" | "diagram">,
+  opts: Pick<CliOptions, "stack" | "out" | "diagram"> & { policy?: boolean },
 ): Promise<RenderResult> {
   const dir = path.join(opts.out, opts.stack);
   const objects = kubeObjects(run.resources);
@@ -179,6 +186,8 @@ export async function writeRender(
   );
 
   mark("secret scan");
+  const violations = opts.policy === false ? undefined : runPolicies(run.resources);
+  mark("policy pack");
   const summary = renderSummary({
     stack: opts.stack,
     objects,
@@ -190,6 +199,7 @@ export async function writeRender(
     failures,
     skipped,
     secrets,
+    violations,
   });
 
   prepareOutputDir(dir);
@@ -214,7 +224,7 @@ export async function writeRender(
     write("architecture.svg", await renderSvg(dot));
     mark("diagram svg");
   }
-  return { objects, failures, skipped, secrets, summary, files };
+  return { objects, failures, skipped, secrets, violations, summary, files };
 }
 
 function loadProgram(file: string): () => Promise<Record<string, unknown>> {
@@ -301,6 +311,11 @@ export async function main(argv: string[]): Promise<number> {
   if (result.secrets.leaks.length) {
     console.error(`render: ${result.secrets.leaks.length} secret leak(s):`);
     for (const l of result.secrets.leaks) console.error(`  ${formatLeak(l)}`);
+    status = 1;
+  }
+  if (result.violations?.length) {
+    console.error(`render: ${result.violations.length} policy violation(s):`);
+    console.error(formatViolations(result.violations).replace(/^/gm, "  "));
     status = 1;
   }
   return status;

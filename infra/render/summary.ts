@@ -7,6 +7,7 @@ import type { KubeObject } from "./manifests";
 import type { SecretScan } from "./secrets-scan";
 import { formatFailure, type ValidationFailure } from "./validate";
 import { formatLeak } from "./secrets-scan";
+import { formatViolations, type PolicyViolation } from "../../policy/offline";
 
 export interface SummaryRow {
   kind: string;
@@ -27,6 +28,8 @@ export interface SummaryInput {
   /** Objects that were not schema-checked, with why. */
   skipped: { object: string; reason: string }[];
   secrets: SecretScan;
+  /** Policy pack findings; absent when the pack was not run. */
+  violations?: PolicyViolation[];
 }
 
 export function summaryRows(objects: KubeObject[], ownership: Ownership): SummaryRow[] {
@@ -123,6 +126,12 @@ export function renderSummary(s: SummaryInput): string {
       ? `- Secret hygiene: **FAILED**, ${s.secrets.leaks.length} leak(s):\n${s.secrets.leaks.map((l) => `  - ${formatLeak(l)}`).join("\n")}`
       : `- Secret hygiene: passed; ${s.secrets.valueCount} secret values appear only in ${s.secrets.secretObjects.length} Secret objects`,
   );
+  if (s.violations)
+    parts.push(
+      s.violations.length
+        ? `- Policy pack: **FAILED**, ${s.violations.length} violation(s):\n${formatViolations(s.violations).replace(/^/gm, "  - ")}`
+        : "- Policy pack: passed (every policy in `policy/`)",
+    );
   if (s.secrets.tooShort.length)
     parts.push(`  - too short to search for: ${s.secrets.tooShort.join(", ")}`);
   parts.push("");
