@@ -3,6 +3,7 @@
  * databases present, and a maintenance connection to each side.
  */
 import type { Client } from "pg";
+import type { Table } from "./catalog";
 import { connect } from "./endpoint";
 import type { Options } from "./options";
 import { checkMajors, requireSourceDatabases, ServerInfo, serverInfo } from "./servers";
@@ -53,6 +54,7 @@ export async function openContext(opts: Options): Promise<Context> {
 }
 
 /** Automatic split size: about four parts per connection, never below 32 MB. */
-export function splitBytesFor(opts: Options, totalBytes: number): number {
+export function splitBytesFor(opts: Options, tables: Table[]): number {
+  const totalBytes = tables.reduce((sum, t) => sum + t.bytes, 0);
   return opts.splitBytes ?? Math.max(32_000_000, Math.ceil(totalBytes / (4 * opts.jobs)));
 }

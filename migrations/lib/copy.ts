@@ -90,10 +90,7 @@ async function copyRows(
   let stored = await loadTasks(target);
   const planned = new Set(stored.map((s) => `${s.schema}.${s.table}`));
   const fresh = tables.filter((t) => !planned.has(`${t.schema}.${t.name}`));
-  const split = splitBytesFor(
-    opts,
-    tables.reduce((sum, t) => sum + t.bytes, 0),
-  );
+  const split = splitBytesFor(opts, tables);
   if (fresh.length > 0) {
     const more = await planTasks(snap.client, fresh, split);
     await addTasks(target, more);
@@ -202,10 +199,7 @@ async function copyDatabase(
         target: opts.target,
         targetDb: pair.target,
         jobs: opts.jobs,
-        splitBytes: splitBytesFor(
-          opts,
-          tables.reduce((sum, t) => sum + t.bytes, 0),
-        ),
+        splitBytes: splitBytesFor(opts, tables),
         sourceSequences: sequenceValues,
       }),
     );

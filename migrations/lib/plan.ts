@@ -3,12 +3,11 @@
  * estimated rows and sizes, tables without a primary key, sequences, extensions and warnings.
  */
 import {
+  displayName,
   Extension,
   listExtensions,
   listSequences,
   listTables,
-  Sequence,
-  Table,
   unreadableTables,
 } from "./catalog";
 import type { Context } from "./context";
@@ -43,9 +42,6 @@ export interface Plan {
   databases: DatabasePlan[];
   warnings: string[];
 }
-
-const qualifiedName = (t: Table | Sequence) =>
-  t.schema === "public" ? t.name : `${t.schema}.${t.name}`;
 
 export async function planCommand(ctx: Context): Promise<Plan> {
   const { opts } = ctx;
@@ -101,14 +97,14 @@ export async function planCommand(ctx: Context): Promise<Plan> {
         targetState: state,
         bytes: tables.reduce((s, t) => s + t.totalBytes, 0),
         tables: tables.map((t) => ({
-          name: qualifiedName(t),
+          name: displayName(t),
           estRows: t.estRows,
           bytes: t.bytes,
           totalBytes: t.totalBytes,
           primaryKey: t.primaryKey,
         })),
-        tablesWithoutPrimaryKey: tables.filter((t) => t.primaryKey.length === 0).map(qualifiedName),
-        sequences: sequences.map(qualifiedName),
+        tablesWithoutPrimaryKey: tables.filter((t) => t.primaryKey.length === 0).map(displayName),
+        sequences: sequences.map(displayName),
         extensions: await listExtensions(client),
       });
     } finally {

@@ -220,9 +220,7 @@ export class TtyReporter extends LineReporter {
   }
 }
 
-export type AnyReporter = JsonReporter | LineReporter | TtyReporter;
-
-export function createReporter(json: boolean): AnyReporter {
+export function createReporter(json: boolean): Reporter {
   if (json) return new JsonReporter();
   return process.stderr.isTTY ? new TtyReporter() : new LineReporter();
 }

@@ -34,10 +34,7 @@ export async function verifyCommand(ctx: Context, reporter: Reporter): Promise<V
           target: opts.target,
           targetDb: pair.target,
           jobs: opts.jobs,
-          splitBytes: splitBytesFor(
-            opts,
-            tables.reduce((s, t) => s + t.bytes, 0),
-          ),
+          splitBytes: splitBytesFor(opts, tables),
         }),
       );
     } finally {
