@@ -26,7 +26,7 @@ export async function openContext(opts: Options): Promise<Context> {
     targetAdmin = await connect(opts.target, opts.target.maintenanceDb);
     const sourceInfo = await serverInfo(sourceAdmin);
     const targetInfo = await serverInfo(targetAdmin);
-    checkMajors(sourceInfo, targetInfo, opts.target);
+    checkMajors(sourceInfo, targetInfo, opts.source, opts.target);
     await requireSourceDatabases(
       sourceAdmin,
       opts.source,

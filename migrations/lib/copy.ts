@@ -170,7 +170,7 @@ async function copyDatabase(
 
     if (!(await phaseDone(target, "post-data"))) {
       reporter.phase(pair.target, "indexes and constraints (post-data)");
-      await timed(reporter, `[${pair.target}] post-data`, () =>
+      const { skipped } = await timed(reporter, `[${pair.target}] post-data`, () =>
         restorePostData({
           tools,
           target: opts.target,
@@ -181,6 +181,11 @@ async function copyDatabase(
           keepOwners: opts.keepOwners,
         }),
       );
+      if (skipped > 0) {
+        reporter.info(
+          `[${pair.target}] post-data: ${skipped} object(s) built by an earlier run kept`,
+        );
+      }
       await markPhase(target, "post-data");
     }
 

@@ -17,7 +17,19 @@ export async function serverInfo(client: Client): Promise<ServerInfo> {
 }
 
 /** Refuse a target whose major is older than the source's (a dump may not load there). */
-export function checkMajors(source: ServerInfo, target: ServerInfo, targetEp: Endpoint): void {
+export function checkMajors(
+  source: ServerInfo,
+  target: ServerInfo,
+  sourceEp: Endpoint,
+  targetEp: Endpoint,
+): void {
+  // Catalog columns and hash functions this tool reads appeared in PostgreSQL 12.
+  if (source.major < 12) {
+    throw new MigrateError(
+      `the ${describe(sourceEp)} runs PostgreSQL ${source.version}; airbyte-migrate needs 12 or ` +
+        `newer: upgrade it in place first, or copy it with pg_dump/pg_restore`,
+    );
+  }
   if (target.major < source.major) {
     throw new MigrateError(
       `the ${describe(targetEp)} runs PostgreSQL ${target.version}, older than the source ` +

@@ -1,13 +1,23 @@
 /**
- * Killed with SIGKILL in the middle of the data copy, then `copy --resume`: the target ends with
- * exactly the source's rows (a quiescent source), none lost, none doubled, including tables
- * without a primary key (one holds deliberate duplicate rows) and tables split into key ranges.
+ * Killed with SIGKILL, then `copy --resume`: the target ends with exactly the source's rows (a
+ * quiescent source), none lost, none doubled, including tables without a primary key (one holds
+ * deliberate duplicate rows) and tables split into key ranges; and with exactly its indexes and
+ * constraints when the kill came while they were being built.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ensurePgClientTools } from "../support/pg-client-tools";
 import { createAirbyteDatabases } from "../support/pg-airbyte-fixture";
 import { PgServer, startPostgres } from "../support/postgres";
-import { allRows, cliEnv, runCli, startCli, userTables, verifyResult } from "./cli-helpers";
+import {
+  allRows,
+  cliEnv,
+  indexesAndConstraints,
+  jsonEvents,
+  runCli,
+  startCli,
+  userTables,
+  verifyResult,
+} from "./cli-helpers";
 
 let source: PgServer;
 let target: PgServer;
@@ -25,6 +35,9 @@ afterAll(async () => {
   await Promise.all([source?.stop(), target?.stop()]);
 });
 
+const args = ["copy", "--databases", "db-airbyte", "--json", "--jobs", "2", "--split-mb", "4"];
+const env = () => cliEnv({ SOURCE_DATABASE_URL: source.url(), TARGET_DATABASE_URL: target.url() });
+
 /** done and total tasks in the target's checkpoints, or undefined before they exist. */
 async function progress(): Promise<{ done: number; total: number } | undefined> {
   const t = await target.connect("db-airbyte").catch(() => undefined);
@@ -41,35 +54,8 @@ async function progress(): Promise<{ done: number; total: number } | undefined> 
   }
 }
 
-it("finishes a SIGKILLed copy with --resume: exactly the source's rows", async () => {
-  const env = cliEnv({ SOURCE_DATABASE_URL: source.url(), TARGET_DATABASE_URL: target.url() });
-  const args = ["copy", "--databases", "db-airbyte", "--json", "--jobs", "2", "--split-mb", "4"];
-  const run = startCli(args, env);
-  let seen: { done: number; total: number } | undefined;
-  for (;;) {
-    seen = await progress();
-    if (seen && seen.done >= 2 && seen.done < seen.total) break;
-    if (run.child.exitCode !== null) throw new Error("copy ended before it could be killed");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  run.child.kill("SIGKILL");
-  const killed = await run.done;
-  expect(killed.signal).toBe("SIGKILL");
-
-  const after = await progress();
-  expect(after?.done).toBeGreaterThanOrEqual(2);
-  expect(after?.done).toBeLessThan(after?.total ?? 0);
-
-  const refused = await runCli(args, env);
-  expect(refused.code).toBe(1);
-  expect(refused.stderr).toContain("holds an unfinished copy: pass --resume");
-
-  const resumed = await runCli([...args, "--resume"], env);
-  expect(resumed.stderr).toBe("");
-  expect(resumed.code).toBe(0);
-  expect(resumed.stdout).toMatch(/finished by an earlier run/);
-  expect(verifyResult(resumed.stdout).ok).toBe(true);
-
+/** Every row, index and constraint of the target equals the source's; no checkpoints left. */
+async function expectExactCopy(): Promise<void> {
   const s = await source.connect("db-airbyte");
   const t = await target.connect("db-airbyte");
   try {
@@ -80,12 +66,77 @@ it("finishes a SIGKILLed copy with --resume: exactly the source's rows", async (
       expect(b.length, table).toBe(a.length);
       expect(b, table).toEqual(a);
     }
-    const dup = await t.query("SELECT count(*)::int AS n FROM application");
-    expect(dup.rows[0].n).toBe(
-      (await s.query("SELECT count(*)::int AS n FROM application")).rows[0].n,
+    expect(await indexesAndConstraints(t)).toEqual(await indexesAndConstraints(s));
+    const checkpoints = await t.query(
+      "SELECT 1 FROM pg_namespace WHERE nspname = 'airbyte_migrate'",
     );
+    expect(checkpoints.rowCount).toBe(0);
   } finally {
     await s.end();
     await t.end();
   }
+}
+
+async function resumeAndCheck(): Promise<string> {
+  const resumed = await runCli([...args, "--resume"], env());
+  expect(resumed.stderr).toBe("");
+  expect(resumed.code).toBe(0);
+  expect(verifyResult(resumed.stdout).ok).toBe(true);
+  await expectExactCopy();
+  return resumed.stdout;
+}
+
+it("finishes a copy SIGKILLed during the rows with --resume: exactly the source's rows", async () => {
+  const run = startCli(args, env());
+  for (;;) {
+    const seen = await progress();
+    if (seen && seen.done >= 2 && seen.done < seen.total) break;
+    if (run.child.exitCode !== null) throw new Error("copy ended before it could be killed");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  run.child.kill("SIGKILL");
+  expect((await run.done).signal).toBe("SIGKILL");
+
+  const after = await progress();
+  expect(after?.done).toBeGreaterThanOrEqual(2);
+  expect(after?.done).toBeLessThan(after?.total ?? 0);
+
+  const refused = await runCli(args, env());
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain("holds an unfinished copy: pass --resume");
+
+  await resumeAndCheck();
+}, 120_000);
+
+it("finishes a copy SIGKILLed while building indexes with --resume", async () => {
+  const run = startCli([...args, "--drop-existing"], env());
+  // Kill as soon as the post-data phase starts: some indexes may exist, others not.
+  await new Promise<void>((resolve, reject) => {
+    let buffered = "";
+    run.child.stdout?.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const complete = buffered.slice(0, buffered.lastIndexOf("\n") + 1);
+      const started = jsonEvents(complete).some(
+        (e) => e.event === "phase" && String(e.phase).startsWith("indexes"),
+      );
+      if (started) {
+        run.child.kill("SIGKILL");
+        resolve();
+      }
+    });
+    run.done.then(() => reject(new Error("copy ended before it could be killed")), reject);
+  });
+  expect((await run.done).signal).toBe("SIGKILL");
+  // Whatever the killed pg_restore finished, make sure two objects exist, as after a kill halfway
+  // through the phase: the resumed run must keep them and build only the rest.
+  const t = await target.connect("db-airbyte");
+  await t.query(`CREATE UNIQUE INDEX IF NOT EXISTS job_attempt_idx ON attempts (job_id, attempt_number);
+    DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'jobs_pkey') THEN
+        ALTER TABLE jobs ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
+      END IF;
+    END $$`);
+  await t.end();
+  const stdout = await resumeAndCheck();
+  expect(stdout).toMatch(/post-data: \d+ object\(s\) built by an earlier run kept/);
 }, 120_000);
