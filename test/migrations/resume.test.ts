@@ -4,6 +4,9 @@
  * deliberate duplicate rows) and tables split into key ranges; and with exactly its indexes and
  * constraints when the kill came while they were being built.
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ensurePgClientTools } from "../support/pg-client-tools";
 import { createAirbyteDatabases } from "../support/pg-airbyte-fixture";
@@ -31,12 +34,17 @@ beforeAll(async () => {
   await createAirbyteDatabases(source, { scale: { jobs: 12000 }, temporal: false });
 });
 
+// A killed CLI cannot remove its temporary folder; keep those inside one we remove.
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "resume-test-"));
+
 afterAll(async () => {
   await Promise.all([source?.stop(), target?.stop()]);
+  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 const args = ["copy", "--databases", "db-airbyte", "--json", "--jobs", "2", "--split-mb", "4"];
-const env = () => cliEnv({ SOURCE_DATABASE_URL: source.url(), TARGET_DATABASE_URL: target.url() });
+const env = () =>
+  cliEnv({ SOURCE_DATABASE_URL: source.url(), TARGET_DATABASE_URL: target.url(), TMPDIR: tmp });
 
 /** done and total tasks in the target's checkpoints, or undefined before they exist. */
 async function progress(): Promise<{ done: number; total: number } | undefined> {
