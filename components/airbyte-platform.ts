@@ -27,7 +27,6 @@ import {
   containerSecurityContext,
   deployment,
   fieldEnv,
-  httpProbe,
   job,
   objectMeta,
   opaqueSecret,
@@ -39,18 +38,20 @@ import {
   service,
   serviceHost,
 } from "./lib/kube";
+import { ConfigKey, SERVICE_ENV, SecretGroup, configKeysOf } from "./airbyte/service-env";
+import {
+  BUILDER_SERVICE_PORT,
+  OBJECT_SUFFIX,
+  SERVER_PORT,
+  WORKLOAD_API_SERVICE_PORT,
+  runtimes,
+} from "./airbyte/service-runtime";
+import { databaseUrl, jdbcQuery } from "./airbyte/database-url";
+
+export { configKeysOf, databaseUrl, jdbcQuery };
 
 /** `airbyte` in every Airbyte image (reference §2, chart security defaults). */
 const AIRBYTE_UID = 1000;
-/** Micronaut management endpoints of every Airbyte Java service. */
-const MANAGEMENT_PORT = 8085;
-const SERVER_PORT = 8001;
-const WORKLOAD_API_PORT = 8007;
-const WORKLOAD_API_SERVICE_PORT = 8001;
-const BUILDER_PORT = 8080;
-const BUILDER_SERVICE_PORT = 80;
-const WORKER_HEARTBEAT_PORT = 9000;
-const LAUNCHER_HEARTBEAT_PORT = 8016;
 
 /** The bootloader creates and updates this Secret by this name (reference §7, pitfall 8). */
 export const AUTH_SECRET_NAME = "airbyte-auth-secrets";
@@ -205,341 +206,6 @@ const SCALABLE: ScalableService[] = [
   "workloadApiServer",
   "connectorBuilderServer",
 ];
-
-/**
- * ConfigMap keys by the chart's groups (reference §4.1), trimmed to keys with a value: the chart
- * renders many empty ones, and an absent variable lets the app use its own default. Temporal
- * server settings of the chart's `temporal` group (AUTO_SETUP, BIND_ON_IP…) are left out: only
- * the Temporal server reads them.
- */
-const GROUPS = {
-  common: [
-    "AIRBYTE_EDITION",
-    "AIRBYTE_VERSION",
-    "AIRBYTE_CLUSTER_TYPE",
-    "AIRBYTE_URL",
-    "AIRBYTE_API_HOST",
-    "AIRBYTE_SERVER_HOST",
-    "API_AUTHORIZATION_ENABLED",
-    "CONNECTOR_BUILDER_SERVER_API_HOST",
-    "INTERNAL_API_HOST",
-    "LOCAL",
-  ],
-  cookie: ["AB_COOKIE_SECURE", "AB_COOKIE_SAME_SITE"],
-  authBootstrap: [
-    "AB_AUTH_SECRET_CREATION_ENABLED",
-    "AB_KUBERNETES_SECRET_NAME",
-    "AB_INSTANCE_ADMIN_PASSWORD_SECRET_KEY",
-    "AB_INSTANCE_ADMIN_CLIENT_ID_SECRET_KEY",
-    "AB_INSTANCE_ADMIN_CLIENT_SECRET_SECRET_KEY",
-    "AB_JWT_SIGNATURE_SECRET_KEY",
-    "DATAPLANE_CLIENT_ID_SECRET_KEY",
-    "DATAPLANE_CLIENT_SECRET_SECRET_KEY",
-  ],
-  identityProvider: [
-    "IDENTITY_PROVIDER_TYPE",
-    "AB_AIRBYTE_AUTH_IDENTITY_PROVIDER_VERIFY_ISSUER",
-    "AB_AIRBYTE_AUTH_IDENTITY_PROVIDER_VERIFY_AUDIENCE",
-  ],
-  database: ["DATABASE_HOST", "DATABASE_PORT", "DATABASE_URL", "DATABASE_DB"],
-  migrations: [
-    "RUN_DATABASE_MIGRATION_ON_STARTUP",
-    "CONFIGS_DATABASE_MINIMUM_FLYWAY_MIGRATION_VERSION",
-    "JOBS_DATABASE_MINIMUM_FLYWAY_MIGRATION_VERSION",
-  ],
-  storage: [
-    "STORAGE_TYPE",
-    "STORAGE_BUCKET_ACTIVITY_PAYLOAD",
-    "STORAGE_BUCKET_AUDIT_LOGGING",
-    "STORAGE_BUCKET_LOG",
-    "STORAGE_BUCKET_STATE",
-    "STORAGE_BUCKET_WORKLOAD_OUTPUT",
-    "MINIO_ENDPOINT",
-    "S3_PATH_STYLE_ACCESS",
-  ],
-  temporal: ["TEMPORAL_HOST"],
-  temporalWorker: ["TEMPORAL_WORKER_PORTS"],
-  jobs: ["JOB_KUBE_SERVICEACCOUNT", "JOB_KUBE_LOCAL_VOLUME_ENABLED"],
-  jobsErrors: ["JOB_ERROR_REPORTING_STRATEGY"],
-  logging: ["LOG_LEVEL"],
-  metrics: ["MICROMETER_METRICS_ENABLED"],
-  micronaut: ["MICRONAUT_ENVIRONMENTS"],
-  secretsManager: ["SECRET_PERSISTENCE"],
-  tracking: ["TRACKING_ENABLED", "TRACKING_STRATEGY"],
-  workerTuning: [
-    "CONFIG_ROOT",
-    "MAX_CHECK_WORKERS",
-    "MAX_NOTIFY_WORKERS",
-    "MAX_SYNC_WORKERS",
-    "SYNC_JOB_MAX_ATTEMPTS",
-    "SYNC_JOB_MAX_TIMEOUT_DAYS",
-    "SYNC_JOB_INIT_RETRY_TIMEOUT_MINUTES",
-    "USE_CUSTOM_NODE_SELECTOR",
-    "USE_STREAM_CAPABLE_STATE",
-    "WORKSPACE_ROOT",
-    "WORKER_ENVIRONMENT",
-  ],
-  workloadResources: [
-    "CONNECTOR_SPECIFIC_RESOURCE_DEFAULTS_ENABLED",
-    "JOB_MAIN_CONTAINER_CPU_REQUEST",
-    "JOB_MAIN_CONTAINER_CPU_LIMIT",
-    "JOB_MAIN_CONTAINER_MEMORY_REQUEST",
-    "JOB_MAIN_CONTAINER_MEMORY_LIMIT",
-  ],
-  workloadApi: ["WORKLOAD_API_SERVER_ENABLED", "WORKLOAD_API_HOST"],
-  workloads: ["KUBERNETES_CLIENT_MAX_IDLE_CONNECTIONS", "PUB_SUB_ENABLED"],
-  queues: ["DATA_CHECK_TASK_QUEUES", "DATA_DISCOVER_TASK_QUEUES", "DATA_SYNC_TASK_QUEUES"],
-  launcher: [
-    "CONTROL_PLANE_TOKEN_ENDPOINT",
-    "WORKLOAD_LAUNCHER_ENABLED",
-    "WORKLOAD_LAUNCHER_PARALLELISM",
-  ],
-  launcherDataplane: [
-    "DATAPLANE_CLIENT_ID_SECRET_NAME",
-    "DATAPLANE_CLIENT_ID_SECRET_KEY",
-    "DATAPLANE_CLIENT_SECRET_SECRET_NAME",
-    "DATAPLANE_CLIENT_SECRET_SECRET_KEY",
-  ],
-  launcherImages: [
-    "CONNECTOR_PROFILER_IMAGE",
-    "CONNECTOR_SIDECAR_IMAGE",
-    "CONTAINER_ORCHESTRATOR_ENABLED",
-    "CONTAINER_ORCHESTRATOR_IMAGE",
-    "WORKLOAD_INIT_IMAGE",
-  ],
-  cluster: ["CLUSTER_TYPE", "CONTROL_PLANE_AUTH_ENDPOINT"],
-  connector: ["CONNECTOR_REGISTRY_SEED_PROVIDER", "ENTERPRISE_SOURCE_STUBS_URL"],
-  // Upstream gives the flag file settings to the bootloader and cron only; every service here
-  // gets them (and the mounted file) so a flag set in `featureFlags` applies everywhere alike.
-  featureFlags: ["FEATURE_FLAG_CLIENT", "FEATURE_FLAG_PATH"],
-  cron: ["UPDATE_DEFINITIONS_CRON_ENABLED", "RUN_DECLARATIVE_SOURCES_UPDATER"],
-  server: ["AUDIT_LOGGING_ENABLED", "CONFIG_DB_MAX_POOL_SIZE"],
-} as const satisfies Record<string, readonly string[]>;
-
-type Group = keyof typeof GROUPS;
-type ConfigKey = (typeof GROUPS)[Group][number];
-
-/** Secret-backed variables, by where they come from (reference §4.1). */
-type SecretGroup = "database" | "storage" | "jwt" | "auth" | "authSeeds" | "dataplane";
-
-/** What one service reads; mirrors the chart's per-service group lists (reference §4.2). */
-interface ServiceEnv {
-  config: Group[];
-  secrets: SecretGroup[];
-  /** Gets `JOB_KUBE_NAMESPACE` from its own namespace. */
-  jobNamespace: boolean;
-  /** Extra ConfigMap keys outside its groups. */
-  extraKeys?: ConfigKey[];
-}
-
-const SERVICE_ENV: Record<PlatformService, ServiceEnv> = {
-  // The bootloader gets the version only, not the full common group (chart behaviour), and the
-  // secret store type, which it writes into the default secret-storage row: absent, it logs a
-  // warning and falls back to the same value.
-  bootloader: {
-    config: [
-      "identityProvider",
-      "authBootstrap",
-      "connector",
-      "database",
-      "featureFlags",
-      "logging",
-      "micronaut",
-      "secretsManager",
-    ],
-    extraKeys: ["AIRBYTE_VERSION", "RUN_DATABASE_MIGRATION_ON_STARTUP"],
-    secrets: ["database", "authSeeds"],
-    jobNamespace: true,
-  },
-  server: {
-    config: [
-      "cookie",
-      "common",
-      "cluster",
-      "connector",
-      "database",
-      "migrations",
-      "featureFlags",
-      "jobs",
-      "jobsErrors",
-      "logging",
-      "metrics",
-      "micronaut",
-      "secretsManager",
-      "server",
-      "storage",
-      "temporal",
-      "tracking",
-      "workerTuning",
-      "workloadResources",
-    ],
-    secrets: ["auth", "jwt", "database", "storage"],
-    jobNamespace: true,
-  },
-  worker: {
-    config: [
-      "common",
-      "database",
-      "migrations",
-      "featureFlags",
-      "jobs",
-      "jobsErrors",
-      "logging",
-      "metrics",
-      "micronaut",
-      "secretsManager",
-      "storage",
-      "temporal",
-      "temporalWorker",
-      "tracking",
-      "workerTuning",
-      "workloadResources",
-      "workloadApi",
-    ],
-    extraKeys: ["CONTAINER_ORCHESTRATOR_ENABLED"],
-    secrets: ["jwt", "database", "storage"],
-    jobNamespace: true,
-  },
-  // No JWT key: the launcher authenticates with the dataplane client credentials.
-  workloadLauncher: {
-    config: [
-      "cluster",
-      "common",
-      "database",
-      "migrations",
-      "featureFlags",
-      "jobs",
-      "jobsErrors",
-      "logging",
-      "metrics",
-      "micronaut",
-      "storage",
-      "secretsManager",
-      "temporal",
-      "temporalWorker",
-      "tracking",
-      "workerTuning",
-      "workloadApi",
-      "workloads",
-      "queues",
-      "workloadResources",
-      "launcher",
-      "launcherDataplane",
-      "launcherImages",
-    ],
-    secrets: ["database", "storage", "dataplane"],
-    jobNamespace: true,
-  },
-  workloadApiServer: {
-    config: [
-      "common",
-      "database",
-      "featureFlags",
-      "metrics",
-      "logging",
-      "micronaut",
-      "temporal",
-      "workloadApi",
-    ],
-    secrets: ["jwt", "database"],
-    jobNamespace: false,
-  },
-  // Upstream gives cron no LOG_LEVEL; here `logLevel` applies to every service.
-  cron: {
-    config: [
-      "common",
-      "connector",
-      "cron",
-      "database",
-      "migrations",
-      "featureFlags",
-      "logging",
-      "metrics",
-      "micronaut",
-      "secretsManager",
-      "temporal",
-      "tracking",
-      "workerTuning",
-      "workloadApi",
-    ],
-    secrets: ["jwt", "database"],
-    jobNamespace: false,
-  },
-  // No database: the builder talks to the server only.
-  connectorBuilderServer: {
-    config: ["cookie", "common", "featureFlags", "logging", "metrics", "micronaut", "tracking"],
-    secrets: ["jwt"],
-    jobNamespace: false,
-  },
-};
-
-/** The ConfigMap keys a service reads, in a stable order. */
-export function configKeysOf(svc: PlatformService): ConfigKey[] {
-  const spec = SERVICE_ENV[svc];
-  const keys = new Set<ConfigKey>([
-    ...spec.config.flatMap((g) => GROUPS[g] as readonly ConfigKey[]),
-    ...(spec.extraKeys ?? []),
-  ]);
-  return [...keys].sort();
-}
-
-/** A container port and the probes that watch the service. */
-interface Runtime {
-  ports: { name: string; containerPort: number }[];
-  liveness: Probe;
-  readiness: Probe;
-}
-
-function runtimes(): Record<Exclude<PlatformService, "bootloader">, Runtime> {
-  const management = { name: "management", containerPort: MANAGEMENT_PORT };
-  return {
-    // Upstream probes (reference §2); liveness timeouts are generous because a busy JVM answers
-    // slowly, and a restart would only make it busier.
-    server: {
-      ports: [{ name: "http", containerPort: SERVER_PORT }, management],
-      liveness: httpProbe("/api/v1/health", "http", { timeoutSeconds: 10 }),
-      readiness: httpProbe("/api/v1/health", "http", { timeoutSeconds: 10 }),
-    },
-    worker: {
-      ports: [{ name: "heartbeat", containerPort: WORKER_HEARTBEAT_PORT }, management],
-      liveness: httpProbe("/", "heartbeat", { timeoutSeconds: 10 }),
-      readiness: httpProbe("/", "heartbeat"),
-    },
-    workloadLauncher: {
-      ports: [{ name: "heartbeat", containerPort: LAUNCHER_HEARTBEAT_PORT }, management],
-      liveness: httpProbe("/health/liveness", "management", { timeoutSeconds: 10 }),
-      readiness: httpProbe("/health/readiness", "management"),
-    },
-    workloadApiServer: {
-      ports: [{ name: "http", containerPort: WORKLOAD_API_PORT }, management],
-      liveness: httpProbe("/health/liveness", "management", { timeoutSeconds: 10 }),
-      readiness: httpProbe("/health/liveness", "management"),
-    },
-    // Upstream has no cron probes (pitfall 9). Cron is a Micronaut app like the launcher and
-    // serves the same management endpoints on 8085; its own port 9001 serves nothing useful.
-    cron: {
-      ports: [management],
-      liveness: httpProbe("/health/liveness", "management", { timeoutSeconds: 10 }),
-      readiness: httpProbe("/health/readiness", "management"),
-    },
-    connectorBuilderServer: {
-      ports: [{ name: "http", containerPort: BUILDER_PORT }, management],
-      liveness: httpProbe("/v1/health", "http", { timeoutSeconds: 10 }),
-      readiness: httpProbe("/v1/health", "http"),
-    },
-  };
-}
-
-/** Kubernetes object names of a service. */
-const OBJECT_SUFFIX: Record<PlatformService, string> = {
-  server: "server",
-  worker: "worker",
-  workloadLauncher: "workload-launcher",
-  workloadApiServer: "workload-api-server",
-  cron: "cron",
-  connectorBuilderServer: "connector-builder-server",
-  bootloader: "bootloader",
-};
 
 const INSTANCE_NAME = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
 
@@ -1072,39 +738,6 @@ function secretEnvGroups(
       secretEnv("DATAPLANE_CLIENT_SECRET", authSecret, "dataplane-client-secret"),
     ],
   };
-}
-
-/**
- * The `?a=1&b=2` tail of `DATABASE_URL`: names sorted, values URL-encoded. Throws on credentials,
- * which would otherwise land in the ConfigMap.
- */
-export function jdbcQuery(parameters: string | Record<string, string>): string {
-  const map: Record<string, string> =
-    typeof parameters === "string"
-      ? Object.fromEntries(new URLSearchParams(parameters))
-      : parameters;
-  const names = Object.keys(map).sort();
-  for (const n of names) {
-    if (/^(user|password)$/i.test(n)) {
-      throw new Error(
-        `database.jdbcParameters.${n}: credentials may not go into DATABASE_URL (a ConfigMap); ` +
-          `use database.user and database.password`,
-      );
-    }
-  }
-  const pairs = names.map((n) => `${encodeURIComponent(n)}=${encodeURIComponent(map[n])}`);
-  return pairs.length ? `?${pairs.join("&")}` : "";
-}
-
-/** `jdbc:postgresql://host:port/db` plus {@link jdbcQuery}. */
-export function databaseUrl(
-  host: pulumi.Input<string>,
-  port: pulumi.Input<number>,
-  database: pulumi.Input<string>,
-  parameters?: pulumi.Input<JdbcParameters>,
-): pulumi.Output<string> {
-  const query = pulumi.output(parameters ?? {}).apply(jdbcQuery);
-  return pulumi.interpolate`jdbc:postgresql://${host}:${port}/${database}${query}`;
 }
 
 /** A replica count, checked to be a whole number ≥ 0 (at once when known, else when resolved). */
