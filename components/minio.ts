@@ -26,6 +26,7 @@ import {
   service,
   serviceHost,
   statefulSet,
+  HELPER_RESOURCES,
 } from "./lib/kube";
 import { generatedPassword } from "./lib/secrets";
 
@@ -63,10 +64,6 @@ export interface MinioArgs {
 const DEFAULT_RESOURCES: ResourceBounds = {
   requests: { cpu: "250m", memory: "1Gi" },
   limits: { cpu: "1", memory: "2Gi" },
-};
-const JOB_RESOURCES: ResourceBounds = {
-  requests: { cpu: "10m", memory: "32Mi" },
-  limits: { cpu: "200m", memory: "128Mi" },
 };
 
 interface Settings {
@@ -294,7 +291,7 @@ export class Minio extends pulumi.ComponentResource {
                 MC_CONFIG_DIR: "/tmp/mc",
               }),
             ],
-            resources: resources(JOB_RESOURCES),
+            resources: resources(HELPER_RESOURCES),
             securityContext: containerSecurityContext(),
             volumeMounts: [
               { name: "lifecycle", mountPath: LIFECYCLE_DIR, readOnly: true },

@@ -29,6 +29,7 @@ import {
   service,
   serviceHost,
   tcpProbe,
+  HELPER_RESOURCES,
 } from "./lib/kube";
 
 /** uid/gid of `temporal` in the temporalio server and admin-tools images. */
@@ -110,11 +111,6 @@ export interface TemporalArgs {
 const DEFAULT_RESOURCES: ResourceBounds = {
   requests: { cpu: "250m", memory: "512Mi" },
   limits: { cpu: "1", memory: "1Gi" },
-};
-/** Short-lived helpers: the config copy and the namespace Job. */
-const HELPER_RESOURCES: ResourceBounds = {
-  requests: { cpu: "10m", memory: "32Mi" },
-  limits: { cpu: "200m", memory: "128Mi" },
 };
 
 interface Settings {

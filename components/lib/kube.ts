@@ -19,6 +19,12 @@ export interface ResourceBounds {
   limits: { cpu: string; memory: string };
 }
 
+/** Bounds for short-lived helper containers (setup Jobs, init copies): a shell and a CLI call. */
+export const HELPER_RESOURCES: ResourceBounds = {
+  requests: { cpu: "10m", memory: "32Mi" },
+  limits: { cpu: "200m", memory: "128Mi" },
+};
+
 export function resources(bounds: ResourceBounds): core.ResourceRequirements {
   return { requests: { ...bounds.requests }, limits: { ...bounds.limits } };
 }
