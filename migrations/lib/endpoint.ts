@@ -7,7 +7,17 @@ import { Client, ClientConfig } from "pg";
 import { MigrateError, pgErrorInfo, usageError } from "./errors";
 import { registerSecret } from "./redact";
 
-export type Side = "source" | "target";
+/** Which server an endpoint is: copy's two sides, or the three servers of the replication chain. */
+export type Side = "source" | "target" | "prod" | "hub" | "replica";
+
+/** The flag and environment variable that give each side's URL. */
+const ORIGINS: Record<Side, { flag: string; env: string }> = {
+  source: { flag: "--source", env: "SOURCE_DATABASE_URL" },
+  target: { flag: "--target", env: "TARGET_DATABASE_URL" },
+  prod: { flag: "--prod-url", env: "PROD_DATABASE_URL" },
+  hub: { flag: "--hub-url", env: "HUB_DATABASE_URL" },
+  replica: { flag: "--replica-url", env: "REPLICA_DATABASE_URL" },
+};
 
 export interface Endpoint {
   side: Side;
@@ -26,16 +36,15 @@ const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify
 const EXAMPLE = "postgres://USER:PASSWORD@HOST:5432/postgres";
 
 export function envVarFor(side: Side): string {
-  return side === "source" ? "SOURCE_DATABASE_URL" : "TARGET_DATABASE_URL";
+  return ORIGINS[side].env;
 }
 
 /** Parse and validate a postgres:// URL for one side. */
 export function parseEndpoint(raw: string | undefined, side: Side): Endpoint {
-  const origin = `--${side} / ${envVarFor(side)}`;
+  const { flag, env } = ORIGINS[side];
+  const origin = `${flag} / ${env}`;
   if (!raw) {
-    throw usageError(
-      `no ${side} server given: pass --${side} ${EXAMPLE} or set ${envVarFor(side)}`,
-    );
+    throw usageError(`no ${side} server given: pass ${flag} ${EXAMPLE} or set ${env}`);
   }
   let url: URL;
   try {
