@@ -20,7 +20,10 @@ export interface Declaration {
 export function declarationOf(spec: KeySpec): Declaration {
   const d: Declaration = { type: spec.type, description: spec.description };
   if (spec.type === "array") d.items = { type: "string" };
-  if (spec.type === "string" && spec.secret) d.secret = true;
+  // Only required secrets are declared `secret: true`: the CLI refuses a secret key whose
+  // default is not encrypted (pulumi/pulumi#21865), which would break every stack that leaves an
+  // optional secret (coreWorkerAdminPassword in v0) unset. The program still reads it as a secret.
+  if (spec.type === "string" && spec.secret && spec.default === undefined) d.secret = true;
   if (spec.default !== undefined) d.default = spec.default;
   return d;
 }

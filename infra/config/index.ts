@@ -4,12 +4,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigReader, ConfigSource, pulumiConfigSource } from "./reader";
-import { OAuthProvider, StorageType, Topology } from "./schema";
+import { OAuthProvider, ReplicaRole, SslMode, StorageType, Topology } from "./schema";
+import { hostCidr } from "./validators";
 
 export { ConfigError, PROJECT } from "./reader";
 export type { ConfigSource } from "./reader";
 export { CONFIG_SCHEMA, TOPOLOGIES } from "./schema";
-export type { ConfigKey, KeySpec, Topology } from "./schema";
+export type { ConfigKey, KeySpec, ReplicaRole, SslMode, Topology } from "./schema";
 
 export interface IngressConfig {
   className: string;
@@ -40,6 +41,33 @@ export interface ReplicaCounts {
   connectorBuilderServer: number;
 }
 
+/** The external PostgreSQL server `core-worker-01` (v1+, DESIGN D5). */
+export interface CoreWorkerConfig {
+  host: string;
+  port: number;
+  adminUser: string;
+  adminPassword: pulumi.Output<string>;
+  adminSuperuser: boolean;
+  sslMode: SslMode;
+  /** Addresses of the server for NetworkPolicies; never empty once validated. */
+  cidrs: string[];
+}
+
+/** The standby replica `airbyte-prod-backup-replica-2` (v1+, DESIGN D8). */
+export interface ReplicaConfig {
+  namespace: string;
+  host: string;
+  role: ReplicaRole;
+}
+
+/** The periodic copy of prod's database to core-worker-01 (v1, DESIGN D6). */
+export interface MigrationConfig {
+  schedule: string;
+  image: string;
+  jobs: number;
+  suspend: boolean;
+}
+
 export interface StackConfig {
   topology: Topology;
   kubeContext?: string;
@@ -51,6 +79,12 @@ export interface StackConfig {
   database: { storageSize: string };
   storageClassName?: string;
   replicas: ReplicaCounts;
+  /** Present from v1. */
+  coreWorker?: CoreWorkerConfig;
+  /** Present from v1. */
+  replica?: ReplicaConfig;
+  /** Present in v1 (v2 replicates instead of copying). */
+  migration?: MigrationConfig;
 }
 
 const OIDC_PROVIDERS: OAuthProvider[] = ["oidc", "keycloak-oidc"];
@@ -106,8 +140,83 @@ export function parseConfig(source: ConfigSource): StackConfig {
       connectorBuilderServer: r.integer("connectorBuilderServerReplicas"),
     },
   };
+  if (config.topology === "v1" || config.topology === "v2") {
+    config.coreWorker = parseCoreWorker(r, source);
+    config.replica = parseReplica(r, source, config.prod);
+  }
+  if (config.topology === "v1") config.migration = parseMigration(r, source);
   r.done();
   return config;
+}
+
+/** A key the schema marks optional (v0 has no use for it) that topologies from v1 require. */
+function requiredFromV1(
+  r: ConfigReader,
+  source: ConfigSource,
+  key: "coreWorkerHost" | "replicaHost" | "migrationImage",
+): string {
+  // Unset (not merely invalid, which string() has reported already).
+  if (!source.get(key)) r.fail(key, "is required from topology v1 on");
+  return r.string(key) ?? "";
+}
+
+function parseCoreWorker(r: ConfigReader, source: ConfigSource): CoreWorkerConfig {
+  const host = requiredFromV1(r, source, "coreWorkerHost");
+  const adminPassword = r.secret("coreWorkerAdminPassword", false);
+  if (!adminPassword) {
+    r.fail("coreWorkerAdminPassword", "is required from topology v1 on (a secret)");
+  }
+  let cidrs = r.array("coreWorkerCidrs");
+  if (cidrs.length === 0 && host) {
+    const single = hostCidr(host);
+    if (single) cidrs = [single];
+    else {
+      r.fail(
+        "coreWorkerCidrs",
+        `coreWorkerHost '${host}' is a name, and NetworkPolicies need addresses: list the addresses it resolves to`,
+      );
+    }
+  }
+  return {
+    host,
+    port: r.integer("coreWorkerPort"),
+    adminUser: r.requiredString("coreWorkerAdminUser"),
+    adminPassword: adminPassword ?? pulumi.secret(""),
+    adminSuperuser: r.string("coreWorkerAdminSuperuser") !== "false",
+    sslMode: (r.string("coreWorkerSslMode") ?? "require") as SslMode,
+    cidrs,
+  };
+}
+
+function parseReplica(
+  r: ConfigReader,
+  source: ConfigSource,
+  prod: { namespace: string; host: string },
+): ReplicaConfig {
+  const namespace = r.requiredString("replicaNamespace");
+  if (namespace && namespace === prod.namespace) {
+    r.fail(
+      "replicaNamespace",
+      `'${namespace}' is prod's namespace (prodNamespace): the replica needs its own, e.g. airbyte-replica`,
+    );
+  }
+  const host = requiredFromV1(r, source, "replicaHost");
+  if (host && host === prod.host) {
+    r.fail(
+      "replicaHost",
+      `'${host}' is prod's host (prodHost): the replica needs its own Ingress host`,
+    );
+  }
+  return { namespace, host, role: (r.string("replicaRole") ?? "standby") as ReplicaRole };
+}
+
+function parseMigration(r: ConfigReader, source: ConfigSource): MigrationConfig {
+  return {
+    schedule: r.requiredString("migrationSchedule").trim(),
+    image: requiredFromV1(r, source, "migrationImage"),
+    jobs: r.integer("migrationJobs"),
+    suspend: r.string("migrationSuspend") === "true",
+  };
 }
 
 /** The running stack's configuration. */

@@ -10,6 +10,9 @@ import {
   checkHostname,
   checkHttpsUrl,
   checkStorageQuantity,
+  checkHostOrIp,
+  checkPinnedImage,
+  checkCronSchedule,
 } from "./validators";
 
 export const TOPOLOGIES = ["v0", "v1", "v2"] as const;
@@ -29,6 +32,16 @@ export type OAuthProvider = (typeof OAUTH_PROVIDERS)[number];
 /** Object storage backends the program can deploy. */
 export const STORAGE_TYPES = ["minio"] as const;
 export type StorageType = (typeof STORAGE_TYPES)[number];
+
+/** libpq sslmode values we accept for core-worker-01 (the ones that never silently fall back). */
+export const SSL_MODES = ["disable", "require", "verify-ca", "verify-full"] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/** What the v1/v2 replica does (DESIGN D8). */
+export const REPLICA_ROLES = ["standby", "active"] as const;
+export type ReplicaRole = (typeof REPLICA_ROLES)[number];
+
+const BOOLEANS = ["false", "true"] as const;
 
 interface KeyBase {
   description: string;
@@ -237,6 +250,116 @@ export const CONFIG_SCHEMA = {
     ...replicas("OAuth2 Proxy"),
     default: 2,
     description: "Replicas of the OAuth2 Proxy.",
+  },
+  coreWorkerHost: {
+    type: "string",
+    default: "",
+    check: checkHostOrIp,
+    example: "core-worker-01.example.internal",
+    description:
+      "v1+: host name or IP address of the external PostgreSQL server core-worker-01 (required from v1).",
+  },
+  coreWorkerPort: {
+    type: "integer",
+    default: 5432,
+    min: 1,
+    max: 65535,
+    example: "5432",
+    description: "v1+: PostgreSQL port of core-worker-01.",
+  },
+  coreWorkerAdminUser: {
+    type: "string",
+    default: "postgres",
+    example: "postgres",
+    description:
+      "v1+: admin role Pulumi uses on core-worker-01 to create roles, databases and grants (needs CREATEROLE and CREATEDB, or superuser).",
+  },
+  coreWorkerAdminPassword: {
+    type: "string",
+    secret: true,
+    default: "",
+    example: "<admin password>",
+    description: "v1+: password of coreWorkerAdminUser (set with --secret; required from v1).",
+  },
+  coreWorkerAdminSuperuser: {
+    type: "string",
+    default: "true",
+    oneOf: BOOLEANS,
+    example: "false",
+    description:
+      "v1+: whether coreWorkerAdminUser is a superuser; false makes the provider avoid superuser-only statements (managed PostgreSQL).",
+  },
+  coreWorkerSslMode: {
+    type: "string",
+    default: "require",
+    oneOf: SSL_MODES,
+    example: "verify-full",
+    description:
+      "v1+: libpq sslmode for every connection to core-worker-01 (Pulumi's, the migration job's, the replica's).",
+  },
+  coreWorkerCidrs: {
+    type: "array",
+    default: [],
+    check: checkCidr,
+    example: "10.0.4.21/32",
+    description:
+      "v1+: addresses of core-worker-01 for the NetworkPolicies; empty uses coreWorkerHost/32 when it is an IP address, and is required when it is a name.",
+  },
+  replicaNamespace: {
+    type: "string",
+    default: "airbyte-replica",
+    check: checkDnsLabel,
+    example: "airbyte-replica",
+    description:
+      "v1+: namespace of the replica airbyte-prod-backup-replica-2; must differ from prodNamespace.",
+  },
+  replicaHost: {
+    type: "string",
+    default: "",
+    check: checkHostname,
+    example: "airbyte-replica.example.com",
+    description:
+      "v1+: public hostname of the replica (its own Ingress; register its /oauth2/callback with the OAuth client). Required from v1; must differ from prodHost.",
+  },
+  replicaRole: {
+    type: "string",
+    default: "standby",
+    oneOf: REPLICA_ROLES,
+    example: "standby",
+    description:
+      "v1+: standby keeps the replica deployed but idle (no scheduler, worker or launcher); active runs it (failover only: never two active Airbytes on one database). active also suspends the migration CronJob.",
+  },
+  migrationSchedule: {
+    type: "string",
+    default: "0 */6 * * *",
+    check: checkCronSchedule,
+    example: "0 */6 * * *",
+    description:
+      "v1: cron schedule (UTC) of the copy of prod's db-airbyte to core-worker-01; the recovery point is this interval.",
+  },
+  migrationImage: {
+    type: "string",
+    default: "",
+    check: checkPinnedImage,
+    example: "ghcr.io/acme/airbyte-migrate:0.1.0",
+    description:
+      "v1: image of the migration tool built from migrations/Dockerfile, with a version tag or digest (not latest). Required from v1.",
+  },
+  migrationJobs: {
+    type: "integer",
+    default: 2,
+    min: 1,
+    max: 64,
+    example: "4",
+    description: "v1: parallel connections per side of the migration job (the tool's --jobs).",
+  },
+  migrationSuspend: {
+    type: "string",
+    default: "false",
+    oneOf: BOOLEANS,
+    example: "true",
+    description:
+      "v1: true pauses the scheduled copies (the CronJob stays, so manual runs still work).",
   },
 } satisfies Record<string, KeySpec>;
 
