@@ -11,6 +11,7 @@ import { createReporter, Reporter } from "./lib/progress";
 import { redact } from "./lib/redact";
 import { formatVerify, VerifyResult } from "./lib/verify";
 import { verifyCommand } from "./lib/verify-command";
+import { objectsMain } from "./objects/cli";
 
 /** Exit status when verify finds a difference. */
 const DIFFERENT = 3;
@@ -27,6 +28,8 @@ function describeFailure(err: unknown): { message: string; exitCode: number } {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Object storage has its own flags and module (migrations/objects/cli.ts).
+  if (argv[0] === "objects") return objectsMain(argv.slice(1));
   let json = argv.includes("--json");
   let reporter: Reporter | undefined;
   try {
