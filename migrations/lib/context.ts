@@ -4,7 +4,7 @@
  */
 import type { Client } from "pg";
 import type { Table } from "./catalog";
-import { connect } from "./endpoint";
+import { connect, Endpoint } from "./endpoint";
 import type { Options } from "./options";
 import { checkMajors, requireSourceDatabases, ServerInfo, serverInfo } from "./servers";
 
@@ -57,4 +57,9 @@ export async function openContext(opts: Options): Promise<Context> {
 export function splitBytesFor(opts: Options, tables: Table[]): number {
   const totalBytes = tables.reduce((sum, t) => sum + t.bytes, 0);
   return opts.splitBytes ?? Math.max(32_000_000, Math.ceil(totalBytes / (4 * opts.jobs)));
+}
+
+/** The target as sessions inside the copied databases use it: acting as --owner when given. */
+export function workEndpoint(opts: Options): Endpoint {
+  return opts.owner === undefined ? opts.target : { ...opts.target, sessionRole: opts.owner };
 }

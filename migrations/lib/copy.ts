@@ -23,17 +23,24 @@ import {
   markPhase,
   phaseDone,
 } from "./checkpoint";
-import { Context, splitBytesFor } from "./context";
+import { Context, splitBytesFor, workEndpoint } from "./context";
 import { copyData } from "./copy-data";
-import { connect, describe } from "./endpoint";
+import { connect, describe, ident } from "./endpoint";
 import { MigrateError } from "./errors";
 import type { DatabasePair } from "./options";
 import { dumpSchema, locatePgTools, PgTools, restoreSection } from "./pgtools";
 import { restorePostData } from "./post-data";
 import type { Reporter } from "./progress";
 import { readSequences, setSequences } from "./sequences";
-import { createDatabase, databaseLocale, dropDatabase, targetState } from "./servers";
+import {
+  createDatabase,
+  databaseLocale,
+  databaseOwner,
+  dropDatabase,
+  targetState,
+} from "./servers";
 import { SESSION_SETTINGS, SourceSnapshot } from "./session";
+import { swapCopy } from "./swap";
 import { planTasks, resolveTasks } from "./tasks";
 import { mergeResults, verifyDatabase, VerifyResult } from "./verify";
 
@@ -66,6 +73,23 @@ async function prepareTarget(ctx: Context, pair: DatabasePair, reporter: Reporte
       opts.target,
       pair.target,
       await databaseLocale(ctx.sourceAdmin, pair.source),
+      opts.owner,
+    );
+  } else if (opts.owner !== undefined) {
+    await giveDatabase(ctx, pair.target, opts.owner);
+  }
+}
+
+/** An existing (empty) target database passes to --owner, as a created one would be. */
+async function giveDatabase(ctx: Context, database: string, owner: string): Promise<void> {
+  if ((await databaseOwner(ctx.targetAdmin, database)) === owner) return;
+  try {
+    await ctx.targetAdmin.query(`ALTER DATABASE ${ident(database)} OWNER TO ${ident(owner)}`);
+  } catch (err) {
+    throw new MigrateError(
+      `cannot give database "${database}" on the ${describe(ctx.opts.target)} to --owner ` +
+        `"${owner}" (${(err as Error).message}): ALTER DATABASE "${database}" OWNER TO "${owner}" ` +
+        `as its owner or a superuser`,
     );
   }
 }
@@ -109,7 +133,7 @@ async function copyRows(
   await timed(reporter, `[${pair.target}] rows`, () =>
     copyData({
       snapshot: snap,
-      target: opts.target,
+      target: workEndpoint(opts),
       targetDb: pair.target,
       tasks: pending,
       jobs: opts.jobs,
@@ -118,16 +142,19 @@ async function copyRows(
   );
 }
 
-async function copyDatabase(
+/** Copy one database into `pair.target` (prepared unless `prepared`); verify unless told not. */
+export async function copyDatabase(
   ctx: Context,
   tools: PgTools,
   pair: DatabasePair,
   reporter: Reporter,
+  prepared = false,
 ): Promise<VerifyResult | undefined> {
   const { opts } = ctx;
+  const work = workEndpoint(opts);
   reporter.phase(pair.target, `copy from source database "${pair.source}"`);
-  await prepareTarget(ctx, pair, reporter);
-  const target = await connect(opts.target, pair.target);
+  if (!prepared) await prepareTarget(ctx, pair, reporter);
+  const target = await connect(work, pair.target);
   const snap = await SourceSnapshot.open(opts.source, pair.source);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "airbyte-migrate-"));
   try {
@@ -158,7 +185,7 @@ async function copyDatabase(
     // pre-data is one transaction: either all of it is there (a resumed run) or none.
     if ((await countUserRelations(target)) === 0) {
       await timed(reporter, `[${pair.target}] pre-data`, () =>
-        restoreSection(tools, opts.target, pair.target, dumpFile, {
+        restoreSection(tools, work, pair.target, dumpFile, {
           section: "pre-data",
           jobs: 1,
           keepOwners: opts.keepOwners,
@@ -173,7 +200,7 @@ async function copyDatabase(
       const { skipped } = await timed(reporter, `[${pair.target}] post-data`, () =>
         restorePostData({
           tools,
-          target: opts.target,
+          target: work,
           targetDb: pair.target,
           targetClient: target,
           dumpFile,
@@ -201,7 +228,7 @@ async function copyDatabase(
         snapshot: snap,
         tables,
         sequences,
-        target: opts.target,
+        target: work,
         targetDb: pair.target,
         jobs: opts.jobs,
         splitBytes: splitBytesFor(opts, tables),
@@ -220,6 +247,13 @@ export async function copyCommand(
   reporter: Reporter,
 ): Promise<VerifyResult | undefined> {
   const tools = await locatePgTools(ctx.opts.pgDump, ctx.opts.pgDumpOrigin, ctx.sourceInfo.major);
+  if (ctx.opts.swap) {
+    return swapCopy(ctx, reporter, async (pair) => {
+      const result = await copyDatabase(ctx, tools, pair, reporter, true);
+      if (!result) throw new MigrateError("--swap copied without verifying");
+      return result;
+    });
+  }
   const results: VerifyResult[] = [];
   for (const pair of ctx.opts.databases) {
     const result = await copyDatabase(ctx, tools, pair, reporter);

@@ -30,6 +30,12 @@ export interface Endpoint {
   sslmode?: string;
   /** How the user gave it, for messages: `--source / SOURCE_DATABASE_URL`. */
   origin: string;
+  /**
+   * Role every session switches to after connecting (`SET ROLE`, pg_restore `--role`), so what
+   * it creates belongs to that role (--owner). Unset on the maintenance connection, which needs
+   * the login role's own CREATEDB.
+   */
+  sessionRole?: string;
 }
 
 const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
@@ -194,6 +200,17 @@ export async function connect(ep: Endpoint, database: string): Promise<Client> {
   } catch (err) {
     await client.end().catch(() => undefined);
     throw connectionError(err, ep, database);
+  }
+  if (ep.sessionRole !== undefined) {
+    try {
+      await client.query(`SET ROLE ${ident(ep.sessionRole)}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw new MigrateError(
+        `user "${ep.user}" cannot act as role "${ep.sessionRole}" (--owner) on the ${describe(ep)} ` +
+          `(${pgErrorInfo(err).message}): GRANT "${ep.sessionRole}" TO "${ep.user}"`,
+      );
+    }
   }
   return client;
 }

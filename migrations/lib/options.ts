@@ -33,7 +33,17 @@ export interface Options {
   /** Where pgDump came from, for messages. */
   pgDumpOrigin: string;
   keepOwners: boolean;
+  /** Copy into `<target>__staging`, verify, then rename it over `<target>` (see swap.ts). */
+  swap: boolean;
+  /** Role that ends up owning the copied databases and every object in them. */
+  owner?: string;
+  /** With --swap: terminate other sessions on the databases being renamed instead of refusing. */
+  terminateSessions: boolean;
 }
+
+/** Names derived from a live target database name by --swap. */
+export const STAGING_SUFFIX = "__staging";
+export const PREVIOUS_SUFFIX = "__previous";
 
 export const HELP = `Usage: airbyte-migrate <plan|copy|verify> [options]
 
@@ -65,6 +75,14 @@ Copy:
   --no-verify          Do not verify at the end of copy.
   --keep-owners        Keep the source's owners and privileges (those roles must exist on the
                        target). By default the target user owns everything.
+  --owner ROLE         The copied databases and every object in them belong to ROLE (the target
+                       user must be a member of it); the target user itself owns nothing.
+Swap (periodic copies that keep the previous good copy until a new one is verified):
+  --swap               Copy each database into <name>__staging (a leftover one is dropped and
+                       redone), verify it, then rename <name> -> <name>__previous and the staging
+                       copy -> <name> in one transaction, and drop <name>__previous. Refuses
+                       while other sessions use <name>.
+  --terminate-sessions With --swap: terminate other sessions on <name> instead of refusing.
   --pg-dump PATH       pg_dump to use (or PG_DUMP); pg_restore is taken from the same folder.
                        Its major must be at least the source server's.
 Output:
@@ -138,6 +156,78 @@ export function resolveDatabases(list: string | undefined, mapValues: string[]):
   return pairs;
 }
 
+function roleName(name: string): string {
+  if (name.length === 0 || Buffer.byteLength(name) > 63) {
+    throw usageError(`--owner has a role name "${name}": names are 1 to 63 bytes long`);
+  }
+  return name;
+}
+
+interface SwapFlags {
+  swap?: boolean;
+  resume?: boolean;
+  "drop-existing"?: boolean;
+  "no-verify"?: boolean;
+  "keep-owners"?: boolean;
+  owner?: string;
+  "terminate-sessions"?: boolean;
+}
+
+/** Combinations of --swap, --owner and the other copy flags that contradict each other. */
+function checkSwapFlags(command: Command, v: SwapFlags): void {
+  if (v.owner !== undefined && v["keep-owners"]) {
+    throw usageError("--owner and --keep-owners contradict each other: choose one");
+  }
+  if (v["terminate-sessions"] && !v.swap) {
+    throw usageError("--terminate-sessions only applies to --swap: add --swap or drop it");
+  }
+  for (const flag of ["swap", "owner"] as const) {
+    if (v[flag] !== undefined && command !== "copy") {
+      throw usageError(`--${flag} only applies to copy: remove it from ${command}`);
+    }
+  }
+  if (!v.swap) return;
+  // A swap copy always starts its staging database afresh from one snapshot, and only a
+  // verified copy may replace the live database.
+  if (v.resume) {
+    throw usageError(
+      "--swap and --resume contradict each other: a swap copy always redoes its staging " +
+        "database from one snapshot (a killed run's leftover is dropped): remove --resume",
+    );
+  }
+  if (v["drop-existing"]) {
+    throw usageError(
+      "--swap and --drop-existing contradict each other: --swap replaces the live database " +
+        "only after the new copy is verified, --drop-existing drops it first: choose one",
+    );
+  }
+  if (v["no-verify"]) {
+    throw usageError("--swap only swaps in a verified copy: remove --no-verify");
+  }
+}
+
+/** Staging and previous names must fit PostgreSQL's 63 bytes and not be another target. */
+export function checkSwapNames(pairs: DatabasePair[]): void {
+  const targets = new Set(pairs.map((p) => p.target));
+  for (const p of pairs) {
+    for (const suffix of [STAGING_SUFFIX, PREVIOUS_SUFFIX]) {
+      const derived = p.target + suffix;
+      if (Buffer.byteLength(derived) > 63) {
+        throw usageError(
+          `--swap needs database "${derived}", longer than 63 bytes: rename the target with ` +
+            `--map ${p.source}=SHORTER_NAME`,
+        );
+      }
+      if (targets.has(derived)) {
+        throw usageError(
+          `--swap would use "${derived}" as a work database, but it is also a target: fix ` +
+            `--databases or --map`,
+        );
+      }
+    }
+  }
+}
+
 /** Parse argv (without node and script). Returns undefined when help was printed. */
 export function parseOptions(
   argv: string[],
@@ -161,6 +251,9 @@ export function parseOptions(
         "no-verify": { type: "boolean" },
         "keep-owners": { type: "boolean" },
         "pg-dump": { type: "string" },
+        owner: { type: "string" },
+        swap: { type: "boolean" },
+        "terminate-sessions": { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -183,17 +276,20 @@ export function parseOptions(
   if (values.resume && values["drop-existing"]) {
     throw usageError("--resume and --drop-existing contradict each other: choose one");
   }
+  checkSwapFlags(command as Command, values);
   const splitMb =
     values["split-mb"] === undefined
       ? undefined
       : positiveInt(values["split-mb"], "--split-mb", 0, 1_000_000);
+  const databases = resolveDatabases(values.databases, values.map ?? []);
+  if (values.swap) checkSwapNames(databases);
   const pgDump = values["pg-dump"] ?? env.PG_DUMP;
   if (pgDump === "") throw usageError("--pg-dump / PG_DUMP is empty: give the path of pg_dump");
   return {
     command: command as Command,
     source: parseEndpoint(values.source ?? env.SOURCE_DATABASE_URL, "source"),
     target: parseEndpoint(values.target ?? env.TARGET_DATABASE_URL, "target"),
-    databases: resolveDatabases(values.databases, values.map ?? []),
+    databases,
     jobs: positiveInt(values.jobs, "--jobs", 2, 64),
     splitBytes: splitMb === undefined ? undefined : splitMb * 1_000_000,
     resume: values.resume ?? false,
@@ -203,5 +299,8 @@ export function parseOptions(
     pgDump,
     pgDumpOrigin: values["pg-dump"] ? "--pg-dump" : pgDump ? "PG_DUMP" : "PATH",
     keepOwners: values["keep-owners"] ?? false,
+    swap: values.swap ?? false,
+    owner: values.owner === undefined ? undefined : roleName(values.owner),
+    terminateSessions: values["terminate-sessions"] ?? false,
   };
 }

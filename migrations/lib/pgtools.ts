@@ -169,6 +169,8 @@ export async function restoreSection(
   args.push(opts.jobs > 1 ? `--jobs=${opts.jobs}` : "--single-transaction");
   if (!opts.keepOwners) args.push("--no-owner", "--no-privileges");
   if (opts.listFile) args.push(`--use-list=${opts.listFile}`);
+  // Objects are created by (and so belong to) the --owner role.
+  if (ep.sessionRole !== undefined) args.push(`--role=${ep.sessionRole}`);
   args.push(file);
   const env = {
     ...libpqEnv(ep, database),

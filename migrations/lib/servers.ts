@@ -97,33 +97,51 @@ export async function createDatabase(
   ep: Endpoint,
   name: string,
   like: { encoding: string; collate: string; ctype: string },
+  owner?: string,
 ): Promise<void> {
-  const base = `CREATE DATABASE ${ident(name)} TEMPLATE template0 ENCODING '${like.encoding}'`;
+  const base =
+    `CREATE DATABASE ${ident(name)} TEMPLATE template0 ENCODING '${like.encoding}'` +
+    (owner === undefined ? "" : ` OWNER ${ident(owner)}`);
+  const fix =
+    owner === undefined
+      ? `ALTER ROLE "${ep.user}" CREATEDB, or create database "${name}" owned by "${ep.user}" beforehand`
+      : `ALTER ROLE "${ep.user}" CREATEDB and GRANT "${owner}" TO "${ep.user}"`;
   try {
-    await admin.query(`${base} LC_COLLATE '${like.collate}' LC_CTYPE '${like.ctype}'`);
-  } catch (err) {
-    // The source's locale may not exist on the target machine: its default locale then.
-    if (pgErrorInfo(err).code !== "22023") {
-      throw privilegeError(
-        err,
-        ep,
-        `create database "${name}"`,
-        `ALTER ROLE "${ep.user}" CREATEDB, or create database "${name}" owned by "${ep.user}" beforehand`,
-      );
+    try {
+      await admin.query(`${base} LC_COLLATE '${like.collate}' LC_CTYPE '${like.ctype}'`);
+    } catch (err) {
+      // The source's locale may not exist on the target machine: its default locale then.
+      if (pgErrorInfo(err).code !== "22023") throw err;
+      await admin.query(base);
     }
-    await admin.query(base);
+  } catch (err) {
+    throw privilegeError(err, ep, `create database "${name}"`, fix);
   }
 }
 
-export async function dropDatabase(admin: Client, ep: Endpoint, name: string): Promise<void> {
+/** Owner of a database, or undefined when it does not exist. */
+export async function databaseOwner(admin: Client, name: string): Promise<string | undefined> {
+  const { rows } = await admin.query<{ owner: string }>(
+    "SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1",
+    [name],
+  );
+  return rows[0]?.owner;
+}
+
+export async function dropDatabase(
+  admin: Client,
+  ep: Endpoint,
+  name: string,
+  force = true,
+): Promise<void> {
   if (name === ep.maintenanceDb) {
     throw new MigrateError(
-      `--drop-existing cannot drop "${name}": it is the database of ${ep.origin}; ` +
+      `cannot drop "${name}": it is the database of ${ep.origin}; ` +
         `point that URL at another database, e.g. /postgres`,
     );
   }
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${ident(name)}${force ? " WITH (FORCE)" : ""}`);
   } catch (err) {
     throw privilegeError(err, ep, `drop database "${name}"`, `run as its owner or a superuser`);
   }
