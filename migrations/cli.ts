@@ -11,7 +11,7 @@ import { createReporter, Reporter } from "./lib/progress";
 import { redact } from "./lib/redact";
 import { formatVerify, VerifyResult } from "./lib/verify";
 import { verifyCommand } from "./lib/verify-command";
-import { objectsMain } from "./objects/cli";
+import { isReplicationCommand, replicationMain } from "./replication/cli";
 
 /** Exit status when verify finds a difference. */
 const DIFFERENT = 3;
@@ -28,8 +28,16 @@ function describeFailure(err: unknown): { message: string; exitCode: number } {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // Object storage has its own flags and module (migrations/objects/cli.ts).
-  if (argv[0] === "objects") return objectsMain(argv.slice(1));
+  // Object storage has its own flags and module (migrations/objects/cli.ts), loaded only when
+  // asked for: its S3 client must not weigh on (or break) the database commands.
+  if (argv[0] === "objects") {
+    // A CommonJS require: tsx resolves it like the static imports (a dynamic import() it does not).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const objects = require("./objects/cli") as typeof import("./objects/cli");
+    return objects.objectsMain(argv.slice(1));
+  }
+  // Replication (sync setup|status|check-schema, failover): migrations/replication/cli.ts.
+  if (isReplicationCommand(argv)) return replicationMain(argv);
   let json = argv.includes("--json");
   let reporter: Reporter | undefined;
   try {
