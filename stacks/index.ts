@@ -3,9 +3,10 @@ import type { Topology } from "../infra/config";
 import { StackProgram } from "./context";
 import { notBuiltYet } from "./not-built";
 import { v0 } from "./v0";
+import { v1 } from "./v1";
 
 export const STACKS: Record<Topology, StackProgram> = {
   v0,
-  v1: notBuiltYet("v1", "core-worker-01, the migration job and the standby replica"),
+  v1,
   v2: notBuiltYet("v2", "the replication hub, continuous replication and failover"),
 };
