@@ -284,9 +284,7 @@ async function carryOverSql(
     }
   }
   sql.push(`ALTER DATABASE ${target} CONNECTION LIMIT ${d.connlimit}`);
-  sql.push(
-    `COMMENT ON DATABASE ${target} IS ${d.comment === null ? "NULL" : literal(d.comment)}`,
-  );
+  sql.push(`COMMENT ON DATABASE ${target} IS ${d.comment === null ? "NULL" : literal(d.comment)}`);
   const settings = await admin.query<{ role: string | null; setting: string }>(
     `SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END AS role,
             unnest(s.setconfig) AS setting
@@ -412,7 +410,9 @@ export async function swapCopy(
       await dropDatabase(ctx.targetAdmin, opts.target, n.previous, opts.terminateSessions);
     } catch (err) {
       // The swap itself is done; the next run drops it.
-      reporter.warn(`could not drop "${n.previous}" (${(err as Error).message}): the next run will`);
+      reporter.warn(
+        `could not drop "${n.previous}" (${(err as Error).message}): the next run will`,
+      );
     }
   }
   return merged;

@@ -52,6 +52,32 @@ export function jsonEvents(stdout: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/**
+ * SIGKILL a started CLI as soon as it prints a JSON event matching `when`; rejects if the CLI
+ * exits first. Resolves with the matching event.
+ */
+export function killOnEvent(
+  run: { child: ChildProcess; done: Promise<CliResult> },
+  when: (event: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    run.child.stdout?.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const complete = buffered.slice(0, buffered.lastIndexOf("\n") + 1);
+      const hit = jsonEvents(complete).find(when);
+      if (hit && run.child.exitCode === null && !run.child.killed) {
+        run.child.kill("SIGKILL");
+        resolve(hit);
+      }
+    });
+    run.done.then(
+      (r) => reject(new Error(`the CLI ended before it could be killed:\n${r.stderr}`)),
+      reject,
+    );
+  });
+}
+
 /** The `data` of the final verify result printed with --json. */
 export interface VerifyData {
   ok: boolean;

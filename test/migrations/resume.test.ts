@@ -15,7 +15,7 @@ import {
   allRows,
   cliEnv,
   indexesAndConstraints,
-  jsonEvents,
+  killOnEvent,
   runCli,
   startCli,
   userTables,
@@ -119,21 +119,7 @@ it("finishes a copy SIGKILLed during the rows with --resume: exactly the source'
 it("finishes a copy SIGKILLed while building indexes with --resume", async () => {
   const run = startCli([...args, "--drop-existing"], env());
   // Kill as soon as the post-data phase starts: some indexes may exist, others not.
-  await new Promise<void>((resolve, reject) => {
-    let buffered = "";
-    run.child.stdout?.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const complete = buffered.slice(0, buffered.lastIndexOf("\n") + 1);
-      const started = jsonEvents(complete).some(
-        (e) => e.event === "phase" && String(e.phase).startsWith("indexes"),
-      );
-      if (started) {
-        run.child.kill("SIGKILL");
-        resolve();
-      }
-    });
-    run.done.then(() => reject(new Error("copy ended before it could be killed")), reject);
-  });
+  await killOnEvent(run, (e) => e.event === "phase" && String(e.phase).startsWith("indexes"));
   expect((await run.done).signal).toBe("SIGKILL");
   // Whatever the killed pg_restore finished, make sure two objects exist, as after a kill halfway
   // through the phase: the resumed run must keep them and build only the rest.
