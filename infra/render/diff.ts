@@ -654,7 +654,7 @@ function classify(
           `${kind} ${field} changes in place (${field === "owner" ? "ALTER … OWNER TO" : "ALTER … RENAME TO"}): clients of the old ${field} break`,
         );
   }
-  return { op: "update", changes, replaceReasons, optionChanges, notes };
+  return { changes, replaceReasons, optionChanges, notes };
 }
 
 /**
@@ -729,13 +729,13 @@ export function diffRuns(
       continue;
     }
     const entry: ResourceDiff = {
+      op: c.replaceReasons.length ? "replace" : "update",
       ...base(r, newSide),
       ...(old.urn !== r.urn ? { oldUrn: old.urn } : {}),
       prod: newSide.isProd(r) || oldSide.isProd(old),
       ...c,
     };
-    if (c.replaceReasons.length) {
-      entry.op = "replace";
+    if (entry.op === "replace") {
       if (r.type.startsWith("pulumi:providers:")) replacedProviders.add(r.urn);
       const mOld = metaOf(old);
       const mNew = metaOf(r);
