@@ -572,10 +572,7 @@ function classify(
   after: RecordedResource,
   newSide: Side,
   replacedProviders: Set<string>,
-): Omit<
-  ResourceDiff,
-  "urn" | "oldUrn" | "type" | "name" | "component" | "owner" | "object" | "prod"
-> {
+): Pick<ResourceDiff, "changes" | "replaceReasons" | "optionChanges" | "notes"> {
   const ignore = after.ignoreChanges.map(parsePath);
   const found: { segs: Seg[] }[] = [];
   diffValues(before.inputs, after.inputs, [], found);
