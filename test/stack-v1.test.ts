@@ -9,6 +9,7 @@ import {
   REPLICA,
   REPLICA_NS,
   SCHEDULERS,
+  bootloaderJobs,
   expectCredentialContained,
   generatedValues,
   inNamespace,
@@ -55,8 +56,8 @@ describe("v1 topology (replica standby, the default)", () => {
         svc,
       ).toBe(1);
     }
-    const replicaJobs = graph.kube("Job").filter((r) => metadataOf(r).namespace === REPLICA_NS);
-    expect(replicaJobs.map((r) => metadataOf(r).name)).not.toContain(`${REPLICA}-bootloader`);
+    expect(bootloaderJobs(graph, REPLICA_NS)).toEqual([]);
+    expect(bootloaderJobs(graph, PROD_NS)).toHaveLength(1);
     expect(graph.run.outputs.replicaRole).toBe("standby");
   });
 

@@ -67,3 +67,14 @@ export function expectCredentialContained(
     }
   }
 }
+
+/** Bootloader Jobs of a namespace (their name carries the Airbyte version). */
+export function bootloaderJobs(graph: Graph, ns: string): RecordedResource[] {
+  return graph
+    .kube("Job")
+    .filter(
+      (r) =>
+        metadataOf(r).namespace === ns &&
+        metadataOf(r).labels?.["app.kubernetes.io/name"] === "bootloader",
+    );
+}
