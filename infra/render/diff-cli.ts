@@ -199,10 +199,11 @@ export function formatReport(
   }
   if (diff.outputs.length) {
     lines.push("", "Stack outputs");
-    for (const o of diff.outputs)
-      lines.push(
-        `  ${o.old === undefined ? "+" : o.new === undefined ? "-" : "~"}  ${formatChange({ path: o.name, old: o.old, new: o.new })}`,
-      );
+    for (const o of diff.outputs) {
+      if (o.old === undefined) lines.push(`  +  ${o.name}: ${formatValue(o.new)}`);
+      else if (o.new === undefined) lines.push(`  -  ${o.name}: ${formatValue(o.old)}`);
+      else lines.push(`  ~  ${o.name}: ${formatValue(o.old)} → ${formatValue(o.new)}`);
+    }
   }
   if (!diff.entries.length && !diff.outputs.length) lines.push("", "No changes.");
   return lines.join("\n");
