@@ -105,9 +105,9 @@ describe("v1 stack configuration", () => {
     expect(problems[0]).toMatch(/^airbyte:replicaNamespace: 'airbyte-prod' is prod's namespace/);
     expect(problems[1]).toMatch(/^airbyte:replicaHost: 'airbyte.example.com' is prod's host/);
     // Also when prod's namespace is overridden.
-    expect(
-      problemsOf({ prodNamespace: "data", replicaNamespace: "data" }).join("\n"),
-    ).toMatch(/replicaNamespace: 'data' is prod's namespace/);
+    expect(problemsOf({ prodNamespace: "data", replicaNamespace: "data" }).join("\n")).toMatch(
+      /replicaNamespace: 'data' is prod's namespace/,
+    );
   });
 
   it("needs addresses when core-worker-01 is given by name", () => {
