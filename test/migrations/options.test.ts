@@ -1,7 +1,8 @@
 /** Flag and URL validation, database mapping and redaction: no server needed. */
 import { describe, expect, it } from "vitest";
 import { parseEndpoint } from "../../migrations/lib/endpoint";
-import { resolveDatabases } from "../../migrations/lib/options";
+import { parseOptions, resolveDatabases } from "../../migrations/lib/options";
+import { migrationJobArgs } from "../../migrations/job-command";
 import { redact } from "../../migrations/lib/redact";
 import { entryKey } from "../../migrations/lib/post-data";
 
@@ -62,6 +63,67 @@ describe("database list and --map", () => {
     expect(() => resolveDatabases("a,b", ["a=x", "b=x"])).toThrow(/two databases to "x"/);
     expect(() => resolveDatabases("a", ["c=d"])).toThrow(/--databases does not list/);
     expect(() => resolveDatabases("a,b", ["a=b"])).toThrow(/copied into "b"/);
+  });
+});
+
+describe("--swap and --owner", () => {
+  const env = {
+    SOURCE_DATABASE_URL: "postgres://u:pw@s/postgres",
+    TARGET_DATABASE_URL: "postgres://m:pw@t/postgres",
+  };
+  const parse = (...argv: string[]) => parseOptions(argv, env);
+
+  it("parses the CronJob's command line", () => {
+    const args = migrationJobArgs({
+      databases: ["db-airbyte", "temporal"],
+      owner: "airbyte",
+      jobs: 3,
+    });
+    expect(parse(...args)).toMatchObject({
+      command: "copy",
+      swap: true,
+      owner: "airbyte",
+      jobs: 3,
+      json: true,
+      verify: true,
+      resume: false,
+      terminateSessions: false,
+      databases: [
+        { source: "db-airbyte", target: "db-airbyte" },
+        { source: "temporal", target: "temporal" },
+      ],
+    });
+  });
+
+  it("rejects contradictions, naming the flags and the fix", () => {
+    const cases: [string[], RegExp][] = [
+      [["copy", "--swap", "--resume"], /--swap and --resume contradict.*remove --resume/],
+      [["copy", "--swap", "--drop-existing"], /--swap and --drop-existing contradict.*choose one/],
+      [
+        ["copy", "--swap", "--no-verify"],
+        /--swap only swaps in a verified copy: remove --no-verify/,
+      ],
+      [["copy", "--owner", "a", "--keep-owners"], /--owner and --keep-owners contradict/],
+      [["copy", "--terminate-sessions"], /--terminate-sessions only applies to --swap/],
+      [["verify", "--swap"], /--swap only applies to copy/],
+      [["plan", "--owner", "airbyte"], /--owner only applies to copy/],
+      [["copy", "--owner", ""], /--owner has a role name ""/],
+      [
+        ["copy", "--swap", "--databases", "x".repeat(60)],
+        /longer than 63 bytes: rename the target with --map/,
+      ],
+      [["copy", "--swap", "--databases", "a,a__staging"], /"a__staging" as a work database/],
+    ];
+    for (const [argv, message] of cases) {
+      expect(() => parse(...argv), argv.join(" ")).toThrow(message);
+    }
+  });
+
+  it("swaps into a --map target name", () => {
+    expect(parse("copy", "--swap", "--map", "airbyte=db-airbyte")?.databases[0]).toEqual({
+      source: "airbyte",
+      target: "db-airbyte",
+    });
   });
 });
 
