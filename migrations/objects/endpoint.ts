@@ -161,6 +161,13 @@ export function s3Error(
   bucket?: string,
 ): MigrateError {
   if (err instanceof MigrateError) return err;
+  if (err instanceof Minio.InvalidBucketNameError) {
+    return new MigrateError(
+      `${bucket === undefined ? "a bucket" : `"${bucket}"`} is not a valid bucket name (3 to 63 ` +
+        `lowercase letters, digits, '.' and '-'): fix --buckets or --map`,
+      2,
+    );
+  }
   const code = errorCode(err);
   const where = describeS3(ep);
   if (code && UNREACHABLE.has(code)) {

@@ -82,7 +82,7 @@ export async function bucketExists(
     return true;
   } catch (err) {
     if (errorCode(err) === "NoSuchBucket") return false;
-    throw s3Error(err, endpoint, `listing bucket "${bucket}"`);
+    throw s3Error(err, endpoint, `listing bucket "${bucket}"`, bucket);
   }
 }
 

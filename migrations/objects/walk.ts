@@ -4,7 +4,6 @@
  * for a free one, so memory stays bounded by the listing pages and the transfers in flight.
  */
 import { IncomingMessage } from "node:http";
-import { PassThrough } from "node:stream";
 import type * as Minio from "minio";
 import { MigrateError } from "../lib/errors";
 import type { Reporter } from "../lib/progress";
@@ -14,6 +13,7 @@ import { firstLook, SOURCE_ETAG_META, stampMatches } from "./compare";
 import { describeS3, errorCode, s3Client, s3Error } from "./endpoint";
 import { bucketExists, listSorted, Listed, mergeWalk, Pair } from "./listing";
 import type { BucketPair, ObjectsOptions } from "./options";
+import { uploadObject } from "./upload";
 
 /** Counts of one bucket and prefix (or of the whole run). */
 export interface Counts {
@@ -183,32 +183,19 @@ class Run {
     }
     const size = Number(res.headers["content-length"] ?? src.size);
     const etag = (res.headers.etag ?? src.etag).replace(/"/g, "");
-    let seen = 0;
-    const counted = new PassThrough();
-    counted.on("data", (chunk: Buffer) => (seen += chunk.length));
-    // A source stream failing midway must fail this object, not leave the upload waiting.
-    const broken = new Promise<never>((_, reject) => {
-      res.once("error", reject);
-      res.once("aborted", () => reject(new Error("source connection closed early")));
-    });
-    broken.catch(() => undefined);
-    res.pipe(counted);
     try {
-      await Promise.race([
-        this.target.putObject(b.target, src.key, counted, size, {
-          ...carriedHeaders(res),
-          [SOURCE_ETAG_META]: etag,
-        }),
-        broken,
-      ]);
+      await uploadObject({
+        client: this.target,
+        bucket: b.target,
+        key: src.key,
+        body: res,
+        size,
+        headers: { ...carriedHeaders(res), [`x-amz-meta-${SOURCE_ETAG_META}`]: etag },
+        partSize: this.opts.partSize,
+      });
     } catch (err) {
       res.destroy();
-      throw s3Error(err, this.opts.target, `writing "${src.key}" to bucket "${b.target}"`);
-    }
-    if (seen !== size) {
-      // The client uploads what it read; a short read must not stay behind as a "copy".
-      await this.target.removeObject(b.target, src.key).catch(() => undefined);
-      throw new MigrateError(`read ${seen} of ${size} bytes of "${src.key}" from the source`);
+      throw s3Error(err, this.opts.target, `copying "${src.key}" to bucket "${b.target}"`);
     }
     this.add(scope, "copied");
     this.add(scope, "bytes", size);
