@@ -21,7 +21,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Client } from "pg";
-import { tableName } from "../lib/catalog";
 import { connect, describe, Endpoint, ident } from "../lib/endpoint";
 import { MigrateError } from "../lib/errors";
 import { dumpSchema, locatePgTools, PgTools, restoreSection } from "../lib/pgtools";
@@ -153,7 +152,13 @@ async function ensurePublication(
   where: string,
   changed: string[],
 ): Promise<void> {
-  const wanted = (await replicatedTables(db)).map((t) => tableName(t));
+  const tables = await replicatedTables(db);
+  // The same spelling as pg_publication_tables gives (quotes only where needed).
+  const { rows } = await db.query<{ t: string }>(
+    "SELECT format('%I.%I', s, n) AS t FROM unnest($1::text[], $2::text[]) AS x(s, n)",
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  const wanted = rows.map((r) => r.t);
   const existing = await publicationTables(db, name);
   if (existing === undefined) {
     await db.query(`CREATE PUBLICATION ${ident(name)} FOR TABLE ${wanted.join(", ")}`);
