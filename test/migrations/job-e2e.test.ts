@@ -252,6 +252,8 @@ it("refuses to swap while a client uses a live database, naming it, and leaves i
     connectionString: core.url("temporal", OWNER, OWNER_PASSWORD),
     application_name: "airbyte-temporal",
   });
+  // Terminated below on purpose: its error event must not fail the run.
+  airbyte.on("error", () => undefined);
   await airbyte.connect();
   try {
     const refused = await runCli(jobArgs, jobEnv());
@@ -262,7 +264,41 @@ it("refuses to swap while a client uses a live database, naming it, and leaves i
     );
     expect(refused.stderr).toContain("--terminate-sessions");
     expect(await databaseNames()).toEqual(DATABASES);
+
+    // With --terminate-sessions the client is ended and the swap goes ahead; a `__previous` an
+    // interrupted run left behind is dropped on the way.
+    const admin = await core.connect();
+    await admin.query(`CREATE DATABASE "temporal__previous" OWNER ${OWNER}`);
+    await admin.end();
+    const forced = await runCli([...jobArgs, "--terminate-sessions"], jobEnv());
+    expectSuccess(forced);
+    expect(forced.stdout).toMatch(/terminating 1 session\(s\): \\"temporal\\": pid \d+/);
+    expect(forced.stdout).toContain('dropping \\"temporal__previous\\"');
+    expect(await databaseNames()).toEqual(DATABASES);
+    await expect(airbyte.query("SELECT 1")).rejects.toThrow();
   } finally {
-    await airbyte.end();
+    await airbyte.end().catch(() => undefined);
+  }
+});
+
+it("refuses a __staging database it did not make, before copying anything", async () => {
+  const admin = await core.connect();
+  await admin.query(`CREATE DATABASE "db-airbyte__staging" OWNER ${OWNER}`);
+  const other = await core.connect("db-airbyte__staging");
+  await other.query("CREATE TABLE someone_elses (id int)");
+  await other.end();
+  try {
+    const refused = await runCli(jobArgs, jobEnv());
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'database "db-airbyte__staging" on the target server 127.0.0.1:',
+    );
+    expect(refused.stderr).toContain("was not made by airbyte-migrate --swap");
+    const still = await core.connect("db-airbyte__staging");
+    expect((await still.query("SELECT count(*) FROM someone_elses")).rowCount).toBe(1);
+    await still.end();
+  } finally {
+    await admin.query(`DROP DATABASE "db-airbyte__staging"`);
+    await admin.end();
   }
 });
