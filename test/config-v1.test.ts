@@ -187,3 +187,17 @@ describe("v1 stack configuration", () => {
     expect(checkHostOrIp("core-worker-01")).toBeUndefined();
   });
 });
+
+describe("an optional secret left at its declared empty default", () => {
+  it("counts as unset, so v1 still demands coreWorkerAdminPassword", () => {
+    try {
+      parseConfig(mapSource({ ...VALID_V1, coreWorkerAdminPassword: "" }));
+      throw new Error("expected a ConfigError");
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as Error).message).toContain(
+        "airbyte:coreWorkerAdminPassword: is required from topology v1 on",
+      );
+    }
+  });
+});

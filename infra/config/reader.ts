@@ -11,6 +11,11 @@ export const PROJECT = "airbyte";
 export interface ConfigSource {
   get(key: string): string | undefined;
   getSecret(key: string): pulumi.Output<string> | undefined;
+  /**
+   * Whether a key holds a non-empty value. Secrets need this: an optional secret is declared with
+   * an empty default, and its Output cannot be inspected while the config is validated.
+   */
+  isSet(key: string): boolean;
   /** Every key set for the project, for catching typos. */
   keys(): string[];
 }
@@ -96,7 +101,7 @@ export class ConfigReader {
   /** A secret key; its value is never read here, so only presence is checked. */
   secret(key: ConfigKey, required: boolean): pulumi.Output<string> | undefined {
     // getSecret, never get: reading a secret as plain text makes the SDK warn and could log it.
-    const v = this.source.getSecret(key);
+    const v = this.source.isSet(key) ? this.source.getSecret(key) : undefined;
     if (v === undefined && required) this.fail(key, "is required but not set");
     return v === undefined ? undefined : pulumi.secret(v);
   }
@@ -158,6 +163,8 @@ export function pulumiConfigSource(): ConfigSource {
   return {
     get: (k) => config.get(k),
     getSecret: (k) => config.getSecret(k),
+    // The raw map: presence only, without the SDK's "read a secret as plain text" path.
+    isSet: (k) => Boolean(pulumi.runtime.allConfig()[`${PROJECT}:${k}`]),
     keys: () => Object.keys(pulumi.runtime.allConfig()),
   };
 }

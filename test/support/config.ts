@@ -18,6 +18,7 @@ export function mapSource(values: Record<string, string>): ConfigSource {
   return {
     get: (k) => values[k],
     getSecret: (k) => (values[k] === undefined ? undefined : pulumi.secret(values[k])),
+    isSet: (k) => Boolean(values[k]),
     keys: () => Object.keys(values).map((k) => `airbyte:${k}`),
   };
 }
