@@ -96,3 +96,23 @@ describe("stack config for an offline render", () => {
     expect(availableStacks(dir)).toEqual(["broken", "external", "fixture", "leak", "noconfig"]);
   });
 });
+
+describe("secrets only the config schema knows", () => {
+  it("get placeholders for our program, whatever Pulumi.yaml declares", async () => {
+    const { programSecretKeys, resolveConfig } = await import("../infra/render/load-config");
+    const keys = programSecretKeys("infra/program.ts");
+    expect(keys).toContain("coreWorkerAdminPassword");
+    expect(keys).toContain("oauthClientSecret");
+    expect(programSecretKeys("test/fixtures/render/program.ts")).toEqual([]);
+    // Declared as a plain optional key with an empty default, as Pulumi.yaml must.
+    const cfg = resolveConfig(
+      "airbyte",
+      { coreWorkerAdminPassword: { type: "string", default: "" } },
+      {},
+      {},
+      keys,
+    );
+    expect(cfg.secretKeys).toContain("airbyte:coreWorkerAdminPassword");
+    expect(cfg.placeholders.map((p) => p.key)).toContain("airbyte:coreWorkerAdminPassword");
+  });
+});

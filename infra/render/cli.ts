@@ -20,6 +20,7 @@ import {
   availableStacks,
   placeholderFor,
   readProjectFiles,
+  programSecretKeys,
   resolveConfig,
   type ResolvedConfig,
 } from "./load-config";
@@ -263,7 +264,13 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(
         `--program ${opts.program}: no such file (the module exporting program())`,
       );
-    cfg = resolveConfig(files.project, files.declarations, files.stackValues, opts.config);
+    cfg = resolveConfig(
+      files.project,
+      files.declarations,
+      files.stackValues,
+      opts.config,
+      programSecretKeys(opts.program),
+    );
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`render: ${err.message}\n\n${USAGE}`);

@@ -16,7 +16,13 @@ import {
   type TopologyDiff,
 } from "./diff";
 import { diffTopologies, SideFailed } from "./diff-run";
-import { availableStacks, qualifyKey, readProjectFiles, resolveConfig } from "./load-config";
+import {
+  availableStacks,
+  qualifyKey,
+  readProjectFiles,
+  programSecretKeys,
+  resolveConfig,
+} from "./load-config";
 
 export const USAGE = `Usage: npm run diff -- --stack <name> --from <topology> --to <topology> [options]
 
@@ -236,7 +242,13 @@ export async function main(argv: string[]): Promise<number> {
             : "; create the stack file first"),
       );
     }
-    const cfg = resolveConfig(files.project, files.declarations, files.stackValues, opts.config);
+    const cfg = resolveConfig(
+      files.project,
+      files.declarations,
+      files.stackValues,
+      opts.config,
+      programSecretKeys(opts.program),
+    );
     prodNamespace = cfg.config[qualifyKey("prodNamespace", files.project)] ?? "airbyte-prod";
   } catch (err) {
     if (err instanceof UsageError) {

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { CONFIG_SCHEMA } from "../config/schema";
 
 /** One key declared in `Pulumi.yaml` under `config:`. */
 export interface ConfigDeclaration {
@@ -83,9 +84,10 @@ export function resolveConfig(
   declarations: Record<string, ConfigDeclaration | unknown>,
   stackValues: Record<string, unknown>,
   overrides: Record<string, string> = {},
+  extraSecretKeys: string[] = [],
 ): ResolvedConfig {
   const config: Record<string, string> = {};
-  const secret = new Set<string>();
+  const secret = new Set<string>(extraSecretKeys.map((k) => qualifyKey(k, project)));
   const placeholders: ResolvedConfig["placeholders"] = [];
 
   const decls = new Map<string, ConfigDeclaration>();
@@ -110,7 +112,8 @@ export function resolveConfig(
     }
   }
   for (const key of secret) {
-    if (config[key] === undefined) {
+    // "" is how an optional secret's declared default reads: unset.
+    if (config[key] === undefined || config[key] === "") {
       config[key] = placeholderFor(key);
       placeholders.push({ key, reason: "missing" });
     }
@@ -144,6 +147,18 @@ function readYamlObject(file: string): Record<string, unknown> {
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== "object" || Array.isArray(doc)) throw new Error(`${file}: not a YAML mapping`);
   return doc as Record<string, unknown>;
+}
+
+/**
+ * Secret keys our own program reads beyond those Pulumi.yaml declares `secret: true`: an optional
+ * secret cannot be declared so (the CLI then demands an encrypted default, pulumi/pulumi#21865),
+ * so the config schema is the authority. Other programs (test fixtures) get none.
+ */
+export function programSecretKeys(programFile: string): string[] {
+  if (path.resolve(programFile) !== path.resolve(__dirname, "..", "program.ts")) return [];
+  return Object.entries(CONFIG_SCHEMA)
+    .filter(([, spec]) => spec.type === "string" && "secret" in spec && spec.secret)
+    .map(([key]) => key);
 }
 
 /** Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` from `dir`. Throws when either is missing. */

@@ -13,7 +13,12 @@ import "./lazy-sdk";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { MockRun } from "../mock-runtime";
-import { readProjectFiles, resolveConfig, type ResolvedConfig } from "./load-config";
+import {
+  readProjectFiles,
+  programSecretKeys,
+  resolveConfig,
+  type ResolvedConfig,
+} from "./load-config";
 
 export interface RecordArgs {
   stack: string;
@@ -56,7 +61,13 @@ export function parseRecordArgs(argv: string[]): RecordArgs {
 
 export async function record(args: RecordArgs): Promise<RecordFile> {
   const files = readProjectFiles(args.projectDir, args.stack);
-  const cfg = resolveConfig(files.project, files.declarations, files.stackValues, args.config);
+  const cfg = resolveConfig(
+    files.project,
+    files.declarations,
+    files.stackValues,
+    args.config,
+    programSecretKeys(args.program),
+  );
   // Loaded here, not at the top: the SDK must come after lazy-sdk, and a usage error needs no SDK.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runUnderMocks } = require("../mock-runtime") as typeof import("../mock-runtime");
