@@ -308,7 +308,8 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   main(process.argv.slice(2))
-    .then((code) => process.exit(code))
+    // exitCode, not exit(): a long --json report on a pipe is written out in full first.
+    .then((code) => (process.exitCode = code))
     .catch((err: unknown) => {
       console.error(
         `diff: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
