@@ -55,6 +55,11 @@ Commands:
   copy      Copy schema, rows, indexes and sequences; then verify (unless --no-verify).
   verify    Compare row counts, content checksums and sequences of source and target.
 
+Other command groups, each with its own --help:
+  sync      Continuous replication prod -> hub -> core-worker-01: setup, status, check-schema.
+  failover  Promote core-worker-01 when prod is gone (docs/replication.md).
+  objects   Mirror and verify object storage (logs, state) between S3/MinIO servers.
+
 Connections:
   --source URL         Source server (or SOURCE_DATABASE_URL), e.g.
                        postgres://airbyte:PASSWORD@airbyte-db:5432/postgres
