@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { Endpoint, parseEndpoint } from "./endpoint";
+import { NameKind, pairWithMap, parseNameMap } from "./name-map";
 import { usageError } from "./errors";
 
 export type Command = "plan" | "copy" | "verify";
@@ -120,23 +121,16 @@ function databaseName(name: string, flag: string): string {
   return name;
 }
 
-function parseMap(values: string[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const v of values) {
-    const m = /^([^=]+)=([^=]+)$/.exec(v);
-    if (!m) throw usageError(`--map "${v}" is not SOURCE=TARGET, e.g. --map airbyte=db-airbyte`);
-    const [, from, to] = m;
-    if (map.has(from)) throw usageError(`--map gives source database "${from}" twice: keep one`);
-    map.set(databaseName(from, "--map"), databaseName(to, "--map"));
-  }
-  const targets = [...map.values()];
-  const dup = targets.find((t, i) => targets.indexOf(t) !== i);
-  if (dup) throw usageError(`--map sends two databases to "${dup}": each target name once`);
-  return map;
-}
+const DATABASES: NameKind = {
+  noun: "database",
+  listFlag: "--databases",
+  verb: "copied",
+  example: "airbyte=db-airbyte",
+  check: databaseName,
+};
 
 export function resolveDatabases(list: string | undefined, mapValues: string[]): DatabasePair[] {
-  const map = parseMap(mapValues);
+  const map = parseNameMap(mapValues, DATABASES);
   let sources: string[];
   if (list !== undefined) {
     sources = list.split(",").map((s) => databaseName(s.trim(), "--databases"));
@@ -144,21 +138,7 @@ export function resolveDatabases(list: string | undefined, mapValues: string[]):
     const bySource = new Map([...map].map(([from, to]) => [to, from]));
     sources = DEFAULT_DATABASES.map((d) => bySource.get(d) ?? d);
   }
-  for (const from of map.keys()) {
-    if (!sources.includes(from)) {
-      throw usageError(
-        `--map names source database "${from}", which --databases does not list: add it`,
-      );
-    }
-  }
-  const pairs = sources.map((s) => ({ source: s, target: map.get(s) ?? s }));
-  const targets = pairs.map((p) => p.target);
-  const dup = targets.find((t, i) => targets.indexOf(t) !== i);
-  if (dup)
-    throw usageError(
-      `two source databases would be copied into "${dup}": fix --databases or --map`,
-    );
-  return pairs;
+  return pairWithMap(sources, map, DATABASES);
 }
 
 function roleName(name: string): string {

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { usageError } from "../lib/errors";
+import { NameKind, pairWithMap, parseNameMap } from "../lib/name-map";
 import { parseS3Endpoint, S3Endpoint } from "./endpoint";
 
 export type ObjectsCommand = "mirror" | "verify";
@@ -100,38 +101,20 @@ function bucketName(name: string, flag: string): string {
   return name;
 }
 
+const BUCKETS: NameKind = {
+  noun: "bucket",
+  listFlag: "--buckets",
+  verb: "mirrored",
+  example: "airbyte-bucket=replica-bucket",
+  check: bucketName,
+};
+
 export function resolveBuckets(list: string | undefined, mapValues: string[]): BucketPair[] {
-  const map = new Map<string, string>();
-  for (const v of mapValues) {
-    const m = /^([^=]+)=([^=]+)$/.exec(v);
-    if (!m)
-      throw usageError(
-        `--map "${v}" is not SOURCE=TARGET, e.g. --map airbyte-bucket=replica-bucket`,
-      );
-    const from = bucketName(m[1], "--map");
-    if (map.has(from)) throw usageError(`--map gives source bucket "${from}" twice: keep one`);
-    map.set(from, bucketName(m[2], "--map"));
-  }
   const sources =
     list === undefined
       ? DEFAULT_BUCKETS
       : list.split(",").map((s) => bucketName(s.trim(), "--buckets"));
-  if (new Set(sources).size !== sources.length) {
-    throw usageError(`--buckets names a bucket twice: list each once`);
-  }
-  for (const from of map.keys()) {
-    if (!sources.includes(from)) {
-      throw usageError(
-        `--map names source bucket "${from}", which --buckets does not list: add it`,
-      );
-    }
-  }
-  const pairs = sources.map((s) => ({ source: s, target: map.get(s) ?? s }));
-  const targets = pairs.map((p) => p.target);
-  const dup = targets.find((t, i) => targets.indexOf(t) !== i);
-  if (dup)
-    throw usageError(`two source buckets would be mirrored into "${dup}": fix --buckets or --map`);
-  return pairs;
+  return pairWithMap(sources, parseNameMap(mapValues, BUCKETS), BUCKETS);
 }
 
 /**
