@@ -157,7 +157,9 @@ async function verifySequences(db: Client): Promise<boolean> {
 export function pulumiSteps(): string[] {
   return [
     "pulumi config set airbyte:replicaRole active   # scales the replica's Airbyte up (D8)",
-    "pulumi config set airbyte:activeInstance replica   # Ingress host -> replica (pending in the v2 stack)",
+    "pulumi config set airbyte:activeInstance replica   # prod's public host -> the replica's Ingress",
+    "pulumi refresh   # the subscription failover dropped leaves Pulumi's state",
+    "pulumi up --target '<prod Ingress URN>'   # frees prod's host first (docs/runbook-v1-to-v2.md)",
     "pulumi up",
   ];
 }

@@ -25,6 +25,21 @@ export interface ReplicationOptions {
   dropExisting: boolean;
   /** setup: seconds to wait for the initial copies. */
   syncTimeoutSeconds: number;
+  /**
+   * setup: who creates core-worker-01's subscription. `internal` (default): this tool.
+   * `external`: the v2 Pulumi stack (a `postgresql.Subscription`, DESIGN D5); the tool prepares
+   * everything else (core-worker-01's database and schema, the hub's publication and subscriber
+   * role) and stops there.
+   */
+  replicaSubscription: "internal" | "external";
+  /** setup: role that owns core-worker-01's database and restored schema (Airbyte's login role). */
+  replicaOwner?: string;
+  /**
+   * setup: login role on the hub that core-worker-01's subscription connects as; created with
+   * LOGIN REPLICATION and the password in HUB_SUBSCRIBER_PASSWORD, granted SELECT on what the
+   * hub publishes.
+   */
+  hubSubscriber?: { role: string; password: string };
   /** status: exit non-zero when a hop lags more than this. */
   maxLagSeconds: number;
   maxLagBytes: number;
@@ -68,6 +83,13 @@ Connections (postgres://USER:PASSWORD@HOST:PORT/postgres):
 setup:
   --drop-existing              Replace a non-empty database on the hub or core-worker-01.
   --sync-timeout S             Seconds to wait for each initial copy (default 3600).
+  --replica-subscription M     internal (default): create core-worker-01's subscription too.
+                               external: leave it to Pulumi (v2 stack); prepare the rest.
+  --replica-owner ROLE         Owner of core-worker-01's database and schema (SET ROLE; the
+                               --replica-url user must be a member of ROLE).
+  --hub-subscriber-role ROLE   Create/update this LOGIN REPLICATION role on the hub with the
+                               password in HUB_SUBSCRIBER_PASSWORD; grant it SELECT on the
+                               hub's published tables (core-worker-01 subscribes as it).
 status:
   --max-lag-seconds S          Threshold for exit 4 (default 60).
   --max-lag-mb N               Threshold for exit 4 (default 1024).
@@ -161,6 +183,9 @@ export function parseReplicationOptions(
         "hub-conninfo-for-replica": { type: "string" },
         "drop-existing": { type: "boolean" },
         "sync-timeout": { type: "string" },
+        "replica-subscription": { type: "string" },
+        "replica-owner": { type: "string" },
+        "hub-subscriber-role": { type: "string" },
         "max-lag-seconds": { type: "string" },
         "max-lag-mb": { type: "string" },
         "no-counts": { type: "boolean" },
@@ -226,6 +251,25 @@ export function parseReplicationOptions(
     );
   }
   const name = positionals.slice(0, consumed).join(" ");
+  const replicaSubscription = v["replica-subscription"] ?? "internal";
+  if (replicaSubscription !== "internal" && replicaSubscription !== "external") {
+    throw usageError(
+      `--replica-subscription must be internal or external (got "${replicaSubscription}")`,
+    );
+  }
+  const roleFlag = (flag: string, value: string | undefined): string | undefined => {
+    if (value !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(value)) {
+      throw usageError(`${flag} "${value}" is not a plain role name ([a-z_][a-z0-9_]*)`);
+    }
+    return value;
+  };
+  const replicaOwner = roleFlag("--replica-owner", v["replica-owner"]);
+  const subscriberRole = roleFlag("--hub-subscriber-role", v["hub-subscriber-role"]);
+  const subscriberPassword = env.HUB_SUBSCRIBER_PASSWORD;
+  if (subscriberRole !== undefined && !subscriberPassword) {
+    throw usageError("--hub-subscriber-role needs the role's password in HUB_SUBSCRIBER_PASSWORD");
+  }
+  if (subscriberPassword) registerSecret(subscriberPassword);
   return {
     command,
     // failover needs prod too: it must see prod is gone before it promotes anything.
@@ -241,6 +285,12 @@ export function parseReplicationOptions(
     ),
     dropExisting: v["drop-existing"] ?? false,
     syncTimeoutSeconds: number(v["sync-timeout"], "--sync-timeout", 3600, 86_400),
+    replicaSubscription,
+    replicaOwner,
+    hubSubscriber:
+      subscriberRole !== undefined && subscriberPassword
+        ? { role: subscriberRole, password: subscriberPassword }
+        : undefined,
     maxLagSeconds: number(v["max-lag-seconds"], "--max-lag-seconds", 60, 86_400),
     maxLagBytes: number(v["max-lag-mb"], "--max-lag-mb", 1024, 1_000_000) * 1_000_000,
     counts: !v["no-counts"],

@@ -75,6 +75,7 @@ async function prepareSubscriberDb(
   prodAdmin: Client,
   subscription: string,
   changed: string[],
+  owner?: string,
 ): Promise<boolean> {
   const admin = await connect(ep, ep.maintenanceDb);
   try {
@@ -103,6 +104,7 @@ async function prepareSubscriberDb(
         ep,
         opts.database,
         await databaseLocale(prodAdmin, opts.database),
+        owner,
       );
     }
     return true;
@@ -231,6 +233,37 @@ async function ensureSubscription(
   changed.push(`created subscription ${name} on ${where} (initial copy by copy_data)`);
 }
 
+/**
+ * The role core-worker-01's subscription logs in to the hub as (--hub-subscriber-role): LOGIN
+ * REPLICATION, its password set on every run (so a rotated secret takes effect), CONNECT on the
+ * database and SELECT on what the hub publishes (the initial copy reads the tables).
+ */
+async function ensureHubSubscriber(
+  admin: Client,
+  db: Client,
+  subscriber: { role: string; password: string },
+  database: string,
+  changed: string[],
+): Promise<void> {
+  const role = ident(subscriber.role);
+  const exists = await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [subscriber.role]);
+  const verb = exists.rowCount ? "ALTER" : "CREATE";
+  await admin.query(
+    `${verb} ROLE ${role} LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE ` +
+      `PASSWORD ${admin.escapeLiteral(subscriber.password)}`,
+  );
+  if (!exists.rowCount) changed.push(`created role ${subscriber.role} on the hub`);
+  await admin.query(`GRANT CONNECT ON DATABASE ${ident(database)} TO ${role}`);
+  const schemas = await db.query<{ n: string }>(
+    `SELECT DISTINCT schemaname AS n FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1`,
+    [NAMES.hubPublication],
+  );
+  for (const { n } of schemas.rows) {
+    await db.query(`GRANT USAGE ON SCHEMA ${ident(n)} TO ${role}`);
+    await db.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${ident(n)} TO ${role}`);
+  }
+}
+
 async function waitReady(
   db: Client,
   name: string,
@@ -320,7 +353,14 @@ export async function setupCommand(
       prodAdmin,
       NAMES.replicaSubscription,
       changed,
+      opts.replicaOwner,
     );
+    // Schema objects on core-worker-01 belong to --replica-owner (SET ROLE on connect, pg_restore
+    // --role), so the replica's Airbyte owns its tables after a failover.
+    const replicaEp: Endpoint =
+      opts.replicaOwner === undefined
+        ? opts.replica
+        : { ...opts.replica, sessionRole: opts.replicaOwner };
 
     const prod = await connectDb(opts.prod, opts.database);
     const hub = await connectDb(hubEp, opts.database);
@@ -350,7 +390,7 @@ export async function setupCommand(
             changed.push(`schema restored on the ${describe(hubEp)}`);
           }
           if (needReplicaSchema) {
-            await restoreSchema(tools, opts.replica, opts.database, dumpFile);
+            await restoreSchema(tools, replicaEp, opts.database, dumpFile);
             changed.push(`schema restored on the ${describe(opts.replica)}`);
           }
         } finally {
@@ -371,6 +411,23 @@ export async function setupCommand(
       );
       await ensurePublication(hub, NAMES.hubPublication, "the hub", changed);
       await waitReady(hub, NAMES.hubSubscription, "the hub", opts.syncTimeoutSeconds, reporter);
+      if (opts.hubSubscriber) {
+        const hubAdmin = await connect(hubEp, hubEp.maintenanceDb);
+        try {
+          await ensureHubSubscriber(hubAdmin, hub, opts.hubSubscriber, opts.database, changed);
+        } finally {
+          await hubAdmin.end();
+        }
+      }
+      if (opts.replicaSubscription === "external") {
+        // Pulumi creates core-worker-01's subscription (DESIGN D5) once this run succeeded; the
+        // chain is verified by `sync status` afterwards.
+        reporter.info(
+          `${NAMES.replicaSubscription} on core-worker-01 is left to Pulumi ` +
+            `(--replica-subscription external)`,
+        );
+        return { changed };
+      }
       await ensureSubscription(
         replica,
         NAMES.replicaSubscription,
