@@ -72,6 +72,11 @@ export interface IngressSettings {
   proxyTimeoutSeconds?: number;
   /** Default: 50. */
   proxyBodySizeMb?: number;
+  /**
+   * `false` leaves the instance without an Ingress, e.g. prod after a failover, when the replica
+   * serves prod's host (two Ingresses on one host conflict). Default: `true`.
+   */
+  enabled?: boolean;
 }
 
 export interface AirbyteInstanceArgs {
@@ -134,6 +139,8 @@ export class AirbyteInstance extends pulumi.ComponentResource {
   public readonly proxyServiceName: pulumi.Output<string>;
   public readonly temporalAddress: pulumi.Output<string>;
   public readonly minioEndpoint: pulumi.Output<string>;
+  /** The instance's object storage (v2 mirrors prod's to the replica's). */
+  public readonly minio: Minio;
   /** The bundled database, when there is one (v2 replicates from it). */
   public readonly bundledDatabase?: Postgres;
   /** Service names, for operators and stack outputs. */
@@ -264,22 +271,25 @@ export class AirbyteInstance extends pulumi.ComponentResource {
       inNamespace,
     );
 
-    const ingress = new Ingress(
-      `${name}-ingress`,
-      {
-        namespace,
-        instanceName,
-        host: args.host,
-        backend: { serviceName: proxy.serviceName, port: proxy.port },
-        allowedSourceRanges: args.ingress.allowedSourceRanges,
-        className: args.ingress.className,
-        tlsSecretName: args.ingress.tlsSecretName,
-        certManagerClusterIssuer: args.ingress.certManagerClusterIssuer,
-        proxyTimeoutSeconds: args.ingress.proxyTimeoutSeconds,
-        proxyBodySizeMb: args.ingress.proxyBodySizeMb,
-      },
-      inNamespace,
-    );
+    const ingress =
+      args.ingress.enabled === false
+        ? undefined
+        : new Ingress(
+            `${name}-ingress`,
+            {
+              namespace,
+              instanceName,
+              host: args.host,
+              backend: { serviceName: proxy.serviceName, port: proxy.port },
+              allowedSourceRanges: args.ingress.allowedSourceRanges,
+              className: args.ingress.className,
+              tlsSecretName: args.ingress.tlsSecretName,
+              certManagerClusterIssuer: args.ingress.certManagerClusterIssuer,
+              proxyTimeoutSeconds: args.ingress.proxyTimeoutSeconds,
+              proxyBodySizeMb: args.ingress.proxyBodySizeMb,
+            },
+            inNamespace,
+          );
 
     new NetworkPolicies(
       `${name}-network-policies`,
@@ -295,7 +305,8 @@ export class AirbyteInstance extends pulumi.ComponentResource {
       inNamespace,
     );
 
-    this.url = ingress.url;
+    this.url = ingress?.url ?? externalUrl;
+    this.minio = minio;
     this.namespace = namespace;
     this.role = pulumi.output(role);
     this.serverServiceName = platform.serverServiceName;

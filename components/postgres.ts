@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../infra/versions";
-import { LabelSpec, imageTag } from "../infra/naming";
+import { LabelSpec, imageTag, selectorLabels } from "../infra/naming";
 import {
   ResourceBounds,
   containerSecurityContext,
@@ -28,6 +28,8 @@ const POSTGRES_UID = 70;
 const PORT = 5432;
 const DATABASE_NAME = /^[a-z_][a-z0-9_-]{0,62}$/;
 const SETTING_NAME = /^[a-z_][a-z0-9_.]*$/;
+const TLS_DIR = "/etc/postgresql/tls";
+const HBA_DIR = "/etc/postgresql/hba";
 
 export interface PostgresArgs {
   /** Namespace to deploy into. */
@@ -55,6 +57,16 @@ export interface PostgresArgs {
   resources?: ResourceBounds;
   /** Default: {@link IMAGES.postgres} (PostgreSQL 13, Airbyte's bundled major). */
   image?: string;
+  /**
+   * Serve TLS from this existing `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`): adds
+   * `ssl=on` and the file settings. Default: none (no TLS, as Airbyte's bundled server).
+   */
+  tls?: { secretName: pulumi.Input<string> };
+  /**
+   * Replace the image's pg_hba.conf (which admits every address with a password) by these lines,
+   * from a ConfigMap, via `hba_file`. Default: none (the image's file).
+   */
+  hbaRules?: string[];
 }
 
 const DEFAULT_RESOURCES: ResourceBounds = {
@@ -75,13 +87,23 @@ export class Postgres extends pulumi.ComponentResource {
   public readonly databases: pulumi.Output<string[]>;
   /** The StatefulSet, for others to depend on. */
   public readonly server: k8s.apps.v1.StatefulSet;
+  /** Labels that select the server's pod, for Services and NetworkPolicies of others. */
+  public readonly podLabels: Record<string, string>;
 
   constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("airbyte:database:Postgres", name, {}, opts);
 
     const databases = args.databases ?? ["db-airbyte", "temporal", "temporal_visibility"];
     const username = args.username ?? "airbyte";
-    const settings = { max_connections: "150", ...args.settings };
+    const settings: Record<string, string> = { max_connections: "150", ...args.settings };
+    if (args.tls) {
+      Object.assign(settings, {
+        ssl: "on",
+        ssl_cert_file: `${TLS_DIR}/tls.crt`,
+        ssl_key_file: `${TLS_DIR}/tls.key`,
+      });
+    }
+    if (args.hbaRules) settings.hba_file = `${HBA_DIR}/pg_hba.conf`;
     const image = args.image ?? IMAGES.postgres;
     validate(databases, username, settings);
 
@@ -115,6 +137,31 @@ export class Postgres extends pulumi.ComponentResource {
       },
       child,
     );
+
+    // Optional extras (TLS, pg_hba); absent unless asked for, so existing servers are unchanged.
+    const extraMounts: k8s.types.input.core.v1.VolumeMount[] = [];
+    const extraVolumes: k8s.types.input.core.v1.Volume[] = [];
+    if (args.tls) {
+      extraMounts.push({ name: "tls", mountPath: TLS_DIR, readOnly: true });
+      // Owned by root, group postgres (fsGroup), 0640: the only modes PostgreSQL accepts for a
+      // key file it does not own.
+      extraVolumes.push({
+        name: "tls",
+        secret: { secretName: args.tls.secretName, defaultMode: 0o640 },
+      });
+    }
+    if (args.hbaRules) {
+      const hba = new k8s.core.v1.ConfigMap(
+        `${name}-hba`,
+        {
+          metadata: objectMeta(args.namespace, `${objectName}-hba`, labels),
+          data: { "pg_hba.conf": [...args.hbaRules, ""].join("\n") },
+        },
+        child,
+      );
+      extraMounts.push({ name: "hba", mountPath: HBA_DIR, readOnly: true });
+      extraVolumes.push({ name: "hba", configMap: { name: hba.metadata.name } });
+    }
 
     const svc = service(
       `${name}-service`,
@@ -171,6 +218,7 @@ export class Postgres extends pulumi.ComponentResource {
               { name: "run", mountPath: "/var/run/postgresql" },
               { name: "tmp", mountPath: "/tmp" },
               { name: "shm", mountPath: "/dev/shm" },
+              ...extraMounts,
             ],
           },
         ],
@@ -180,6 +228,7 @@ export class Postgres extends pulumi.ComponentResource {
           scratchVolume("tmp"),
           // The container default of 64Mi is too small for parallel queries and index builds.
           { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } },
+          ...extraVolumes,
         ],
         volumeClaimTemplates: [
           dataVolumeClaim("data", args.storageSize ?? "20Gi", args.storageClassName),
@@ -188,6 +237,7 @@ export class Postgres extends pulumi.ComponentResource {
       child,
     );
 
+    this.podLabels = selectorLabels(labels);
     this.host = serviceHost(svc.metadata.name, args.namespace);
     this.port = pulumi.output(PORT);
     this.serviceName = svc.metadata.name;

@@ -14,7 +14,17 @@ export interface Production {
   authSecrets: AirbyteAuthSecrets;
 }
 
-export function production(ctx: StackContext, database: Partial<BundledDatabase> = {}): Production {
+/** What a topology may change on prod (v2 only, and only what replication or failover needs). */
+export interface ProductionOptions {
+  /** `false` after a failover: the replica serves prod's host (v2 `activeInstance`). Default: true. */
+  ingress?: boolean;
+}
+
+export function production(
+  ctx: StackContext,
+  database: Partial<BundledDatabase> = {},
+  options: ProductionOptions = {},
+): Production {
   const { config } = ctx;
   const authSecrets = new AirbyteAuthSecrets("airbyte-auth");
   const instance = new AirbyteInstance(
@@ -36,6 +46,7 @@ export function production(ctx: StackContext, database: Partial<BundledDatabase>
         certManagerClusterIssuer: config.ingress.certManagerClusterIssuer,
         proxyTimeoutSeconds: config.ingress.proxyReadTimeoutSeconds,
         proxyBodySizeMb: config.ingress.proxyBodySizeMb,
+        ...(options.ingress === false ? { enabled: false } : {}),
       },
       replicas: config.replicas,
       network: { ingressControllerNamespace: config.ingress.controllerNamespace },

@@ -4,13 +4,20 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigReader, ConfigSource, pulumiConfigSource } from "./reader";
-import { OAuthProvider, ReplicaRole, SslMode, StorageType, Topology } from "./schema";
+import {
+  ActiveInstance,
+  OAuthProvider,
+  ReplicaRole,
+  SslMode,
+  StorageType,
+  Topology,
+} from "./schema";
 import { hostCidr } from "./validators";
 
 export { ConfigError, PROJECT } from "./reader";
 export type { ConfigSource } from "./reader";
 export { CONFIG_SCHEMA, TOPOLOGIES } from "./schema";
-export type { ConfigKey, KeySpec, ReplicaRole, SslMode, Topology } from "./schema";
+export type { ActiveInstance, ConfigKey, KeySpec, ReplicaRole, SslMode, Topology } from "./schema";
 
 export interface IngressConfig {
   className: string;
@@ -68,6 +75,22 @@ export interface MigrationConfig {
   suspend: boolean;
 }
 
+/** Continuous replication, the hub and failover (v2, DESIGN D6, D7, D8). */
+export interface ReplicationConfig {
+  /** The airbyte-migrate image (migrationImage). */
+  image: string;
+  hub: {
+    namespace: string;
+    /** Where core-worker-01 reaches the hub's LoadBalancer. */
+    externalHost: string;
+    /** Empty: `airbyte-replication-hub-tls`. */
+    tlsSecretName?: string;
+    certManagerClusterIssuer?: string;
+  };
+  objectMirrorSchedule: string;
+  activeInstance: ActiveInstance;
+}
+
 export interface StackConfig {
   topology: Topology;
   kubeContext?: string;
@@ -85,6 +108,8 @@ export interface StackConfig {
   replica?: ReplicaConfig;
   /** Present in v1 (v2 replicates instead of copying). */
   migration?: MigrationConfig;
+  /** Present in v2. */
+  replication?: ReplicationConfig;
 }
 
 const OIDC_PROVIDERS: OAuthProvider[] = ["oidc", "keycloak-oidc"];
@@ -145,6 +170,9 @@ export function parseConfig(source: ConfigSource): StackConfig {
     config.replica = parseReplica(r, source, config.prod);
   }
   if (config.topology === "v1") config.migration = parseMigration(r, source);
+  if (config.topology === "v2" && config.replica) {
+    config.replication = parseReplication(r, source, config.prod.namespace, config.replica);
+  }
   r.done();
   return config;
 }
@@ -216,6 +244,46 @@ function parseMigration(r: ConfigReader, source: ConfigSource): MigrationConfig 
     image: requiredFromV1(r, source, "migrationImage"),
     jobs: r.integer("migrationJobs"),
     suspend: r.string("migrationSuspend") === "true",
+  };
+}
+
+function parseReplication(
+  r: ConfigReader,
+  source: ConfigSource,
+  prodNamespace: string,
+  replica: ReplicaConfig,
+): ReplicationConfig {
+  const namespace = r.requiredString("hubNamespace");
+  if (namespace && (namespace === prodNamespace || namespace === replica.namespace)) {
+    r.fail(
+      "hubNamespace",
+      `'${namespace}' is prod's or the replica's namespace: the hub needs its own (its exposure and policies are its own), e.g. airbyte-replication`,
+    );
+  }
+  if (!source.get("hubExternalHost")) {
+    r.fail(
+      "hubExternalHost",
+      "is required in topology v2: the address core-worker-01 reaches the hub's LoadBalancer at",
+    );
+  }
+  const externalHost = r.string("hubExternalHost") ?? "";
+  const activeInstance = (r.string("activeInstance") ?? "prod") as ActiveInstance;
+  if (activeInstance === "replica" && replica.role !== "active") {
+    r.fail(
+      "activeInstance",
+      "is replica but airbyte:replicaRole is standby: the replica can serve prod's host only when active (run airbyte-migrate failover, then set airbyte:replicaRole active too)",
+    );
+  }
+  return {
+    image: requiredFromV1(r, source, "migrationImage"),
+    hub: {
+      namespace,
+      externalHost,
+      tlsSecretName: r.string("hubTlsSecretName"),
+      certManagerClusterIssuer: r.string("hubCertManagerIssuer"),
+    },
+    objectMirrorSchedule: r.requiredString("objectMirrorSchedule").trim(),
+    activeInstance,
   };
 }
 

@@ -41,6 +41,10 @@ export type SslMode = (typeof SSL_MODES)[number];
 export const REPLICA_ROLES = ["standby", "active"] as const;
 export type ReplicaRole = (typeof REPLICA_ROLES)[number];
 
+/** Which Airbyte serves prod's public host in v2 (DESIGN D8: failover moves it). */
+export const ACTIVE_INSTANCES = ["prod", "replica"] as const;
+export type ActiveInstance = (typeof ACTIVE_INSTANCES)[number];
+
 const BOOLEANS = ["false", "true"] as const;
 
 interface KeyBase {
@@ -343,7 +347,7 @@ export const CONFIG_SCHEMA = {
     check: checkPinnedImage,
     example: "ghcr.io/acme/airbyte-migrate:0.1.0",
     description:
-      "v1: image of the migration tool built from migrations/Dockerfile, with a version tag or digest (not latest). Required from v1.",
+      "v1+: image of the airbyte-migrate tool built from migrations/Dockerfile, with a version tag or digest (not latest): v1's copy CronJob, v2's replication setup Job and object mirror CronJob. Required from v1.",
   },
   migrationJobs: {
     type: "integer",
@@ -360,6 +364,54 @@ export const CONFIG_SCHEMA = {
     example: "true",
     description:
       "v1: true pauses the scheduled copies (the CronJob stays, so manual runs still work).",
+  },
+  hubNamespace: {
+    type: "string",
+    default: "airbyte-replication",
+    check: checkDnsLabel,
+    example: "airbyte-replication",
+    description:
+      "v2: namespace of the replication hub (its PostgreSQL and the setup Job); must differ from prodNamespace and replicaNamespace.",
+  },
+  hubExternalHost: {
+    type: "string",
+    default: "",
+    check: checkHostOrIp,
+    example: "hub.airbyte.example.internal",
+    description:
+      "v2: address core-worker-01 reaches the hub at: the hub LoadBalancer's IP or a DNS name for it (in the TLS certificate). Required in v2.",
+  },
+  hubTlsSecretName: {
+    type: "string",
+    default: "",
+    check: checkDnsLabel,
+    example: "airbyte-replication-hub-tls",
+    description:
+      "v2: kubernetes.io/tls Secret (in hubNamespace) the hub serves TLS from; empty means `airbyte-replication-hub-tls` (issued by cert-manager when hubCertManagerIssuer is set).",
+  },
+  hubCertManagerIssuer: {
+    type: "string",
+    default: "",
+    check: checkDnsLabel,
+    example: "internal-ca",
+    description:
+      "v2: cert-manager ClusterIssuer that issues the hub's certificate for hubExternalHost; empty: bring your own Secret.",
+  },
+  objectMirrorSchedule: {
+    type: "string",
+    default: "*/15 * * * *",
+    check: checkCronSchedule,
+    example: "*/15 * * * *",
+    description:
+      "v2: cron schedule (UTC) of the mirror of prod's MinIO buckets to the replica's (the objects' recovery point).",
+  },
+  activeInstance: {
+    type: "string",
+    default: "prod",
+    oneOf: ACTIVE_INSTANCES,
+    example: "replica",
+    description:
+      "v2: which Airbyte serves prodHost. replica (after `airbyte-migrate failover`) moves prod's host to the replica's Ingress and needs replicaRole active.",
   },
 } satisfies Record<string, KeySpec>;
 
