@@ -628,6 +628,21 @@ describe("prod", () => {
     expect(byName("prod-pw")?.owner).toBe("AirbyteInstance airbyte-prod");
   });
 
+  it("leaves out what another component adds to prod's namespace (a topology's own access)", () => {
+    const migration = res("airbyte:migration:DbMigration", "db-migration");
+    const policy = kube(
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "allow-from-migration",
+      { spec: {} },
+      under(migration),
+      "airbyte-prod",
+    );
+    d = diffRuns([...world, migration, policy], world);
+    expect(byName("allow-from-migration")?.op).toBe("delete");
+    expect(byName("allow-from-migration")?.prod).toBe(false);
+    expect(d.prodReplacedOrDeleted).toEqual([]);
+  });
+
   it("follows the prod namespace it is given", () => {
     d = diffRuns(world, [stack()], { prodNamespaces: ["airbyte-replica"] });
     expect(byName("elsewhere")?.prod).toBe(true);

@@ -30,18 +30,25 @@ describe("v1 → v2 on the v2 stack", () => {
   });
 
   it("touches prod exactly where replication needs it", () => {
-    const prod = sides.diff.entries
-      .filter((e) => e.prod)
+    // Everything in prod's namespace, whoever owns it.
+    const inProdNamespace = sides.diff.entries
+      .filter((e) => (e.object ?? "").includes(" airbyte-prod/"))
       .map(describeEntry)
       .sort();
-    expect(prod).toEqual([
+    expect(inProdNamespace).toEqual([
       "create NetworkPolicy airbyte-prod/airbyte-prod-allow-minio-from-object-mirror",
       "create NetworkPolicy airbyte-prod/airbyte-prod-allow-postgres-from-replication",
       // v1's migration job's own policy, not a v0 resource: v2 replicates instead of copying.
       "delete NetworkPolicy airbyte-prod/airbyte-prod-allow-postgres-from-migration",
       "update StatefulSet airbyte-prod/airbyte-prod-db",
     ]);
-    const deleted = sides.diff.entries.find((e) => e.prod && e.op === "delete");
+    // Of prod itself (the airbyte-prod instance and the shared auth secrets): the database only.
+    expect(sides.diff.entries.filter((e) => e.prod).map(describeEntry)).toEqual([
+      "update StatefulSet airbyte-prod/airbyte-prod-db",
+    ]);
+    const deleted = sides.diff.entries.find(
+      (e) => e.op === "delete" && (e.object ?? "").includes(" airbyte-prod/"),
+    );
     expect(deleted?.owner).toMatch(/^DbMigration /);
   });
 
@@ -68,9 +75,7 @@ describe("v1 → v2 on the v2 stack", () => {
       .map((r) => r.urn);
     expect(prodUrns.length).toBeGreaterThan(50);
     expect(prodUrns.filter((u) => !after.has(u))).toEqual([]);
-    expect(sides.diff.prodReplacedOrDeleted.map(describeEntry)).toEqual([
-      "delete NetworkPolicy airbyte-prod/airbyte-prod-allow-postgres-from-migration",
-    ]);
+    expect(sides.diff.prodReplacedOrDeleted.map(describeEntry)).toEqual([]);
   });
 
   it("outside prod: v1's copy job goes, the replica's MinIO admits the mirror, the rest is new", () => {

@@ -523,6 +523,10 @@ class Side {
       )
     )
       return true;
+    // An object another component adds to prod's namespace for one topology (v1's copy job may
+    // read prod's database; v2's replication replaces it) is that topology's, not prod's: removing
+    // it takes nothing from prod. Only objects no component owns fall back to the namespace rule.
+    if (chain.some((c) => c !== r && !c.custom && c.type.startsWith("airbyte:"))) return false;
     if (!r.type.startsWith("kubernetes:")) return false;
     const m = metaOf(r);
     if (typeof m.namespace === "string" && this.opts.prodNamespaces.includes(m.namespace))
