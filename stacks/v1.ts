@@ -7,16 +7,19 @@
  * so every v0 resource keeps its URN and its inputs; what prod's side needs (letting the migration
  * job reach prod's database) is a new object owned by the migration component.
  */
-import { AirbyteInstance } from "../components/airbyte-instance";
 import { DbMigration, migrationNetwork } from "../components/db-migration";
-import { EXTERNAL_DATABASES, ExternalDatabase } from "../components/external-database";
-import { instanceGroups } from "../components/network-policies";
+import { EXTERNAL_DATABASES } from "../components/external-database";
 import type { StackConfig } from "../infra/config";
 import { StackContext, StackOutputs } from "./context";
 import { PROD_INSTANCE, production } from "./prod";
+import {
+  REPLICA_INSTANCE,
+  coreWorker01 as createCoreWorker01,
+  podLabelsOf,
+  standbyReplica,
+} from "./standby";
 
-export const REPLICA_INSTANCE = "airbyte-prod-backup-replica-2";
-export const CORE_WORKER = "core-worker-01";
+export { CORE_WORKER, REPLICA_INSTANCE } from "./standby";
 
 /** The v1 sections of the config; parseConfig guarantees them for topology v1. */
 function v1Sections(config: StackConfig) {
@@ -35,74 +38,24 @@ export function v1(ctx: StackContext): StackOutputs {
   if (!prodDb) throw new Error("internal: v1 copies from prod's bundled database");
   const kube = { providers: [ctx.kubernetes] };
 
-  const coreWorker01 = new ExternalDatabase(
-    CORE_WORKER,
-    {
-      host: coreWorker.host,
-      port: coreWorker.port,
-      adminUser: coreWorker.adminUser,
-      adminPassword: coreWorker.adminPassword,
-      adminIsSuperuser: coreWorker.adminSuperuser,
-      sslMode: coreWorker.sslMode,
-    },
-    kube,
-  );
-
-  const prodDbPods = instanceGroups(PROD_INSTANCE).find((g) => g.name === "postgres");
-  if (!prodDbPods) throw new Error("internal: no postgres pod group");
+  const coreWorker01 = createCoreWorker01(ctx, coreWorker);
   const source = {
     namespace: config.prod.namespace,
-    podLabels: prodDbPods.matchLabels,
+    podLabels: podLabelsOf(PROD_INSTANCE, "postgres"),
     port: 5432,
   };
 
-  const replica = new AirbyteInstance(
-    REPLICA_INSTANCE,
-    {
+  const replica = standbyReplica(ctx, {
+    prod,
+    database: coreWorker01,
+    coreWorker,
+    replica: replicaConfig,
+    network: migrationNetwork({
       instanceName: REPLICA_INSTANCE,
-      namespace: replicaConfig.namespace,
-      host: replicaConfig.host,
-      role: replicaConfig.role,
-      // The same generated values as prod, so a promoted replica accepts what prod issued (D2).
-      authSecrets: prod.authSecrets,
-      database: {
-        kind: "external",
-        connection: {
-          host: coreWorker01.host,
-          port: coreWorker01.port,
-          user: coreWorker01.airbyteUser,
-          password: coreWorker01.airbytePassword,
-          // Resolves once the databases and grants exist, so nothing connects before them.
-          airbyteDatabase: coreWorker01.databases.apply((d) => d.airbyte),
-          sslMode: coreWorker.sslMode,
-          networkCidrs: coreWorker.cidrs,
-        },
-      },
-      storage: { size: config.storage.size, logRetentionDays: config.storage.logRetentionDays },
-      storageClassName: config.storageClassName,
-      // Same OAuth client as prod; the replica's callback URL must be registered with it.
-      oauth: { ...config.oauth, replicas: config.oauth2ProxyReplicas },
-      ingress: {
-        allowedSourceRanges: config.ingress.allowedSourceRanges,
-        className: config.ingress.className,
-        // Its own certificate (`<instance>-tls`): tlsSecretName is prod's host's.
-        certManagerClusterIssuer: config.ingress.certManagerClusterIssuer,
-        proxyTimeoutSeconds: config.ingress.proxyReadTimeoutSeconds,
-        proxyBodySizeMb: config.ingress.proxyBodySizeMb,
-      },
-      replicas: config.replicas,
-      network: {
-        ingressControllerNamespace: config.ingress.controllerNamespace,
-        ...migrationNetwork({
-          instanceName: REPLICA_INSTANCE,
-          source,
-          target: { cidrs: coreWorker.cidrs, port: coreWorker.port },
-        }),
-      },
-    },
-    // Temporal and the platform start only once core-worker-01's roles and databases exist.
-    { ...kube, dependsOn: [coreWorker01] },
-  );
+      source,
+      target: { cidrs: coreWorker.cidrs, port: coreWorker.port },
+    }),
+  });
 
   const migration = new DbMigration(
     "db-migration",

@@ -16,15 +16,18 @@
  * Ingress goes and the replica's Ingress, OAuth2 Proxy and Airbyte URL take prod's host, with the
  * TLS Secret name prod's host used (which must exist in the replica's namespace).
  */
-import { AirbyteInstance } from "../components/airbyte-instance";
-import { EXTERNAL_DATABASES, ExternalDatabase } from "../components/external-database";
-import { instanceGroups } from "../components/network-policies";
+import { EXTERNAL_DATABASES } from "../components/external-database";
 import { ObjectMirror, objectMirrorNetwork } from "../components/object-mirror";
 import { LOGICAL_REPLICATION_SETTINGS, ReplicationHub } from "../components/replication-hub";
 import type { StackConfig } from "../infra/config";
 import { StackContext, StackOutputs } from "./context";
 import { PROD_INSTANCE, production } from "./prod";
-import { CORE_WORKER, REPLICA_INSTANCE } from "./v1";
+import {
+  REPLICA_INSTANCE,
+  coreWorker01 as createCoreWorker01,
+  podLabelsOf,
+  standbyReplica,
+} from "./standby";
 
 export const HUB_INSTANCE = "airbyte-replication-hub";
 
@@ -47,12 +50,6 @@ function v2Sections(config: StackConfig) {
   return { coreWorker, replica, replication };
 }
 
-function podLabelsOf(instanceName: string, group: string): Record<string, string> {
-  const g = instanceGroups(instanceName).find((x) => x.name === group);
-  if (!g) throw new Error(`internal: no ${group} pod group`);
-  return g.matchLabels;
-}
-
 export function v2(ctx: StackContext): StackOutputs {
   const { config } = ctx;
   const { coreWorker, replica: replicaConfig, replication } = v2Sections(config);
@@ -67,68 +64,28 @@ export function v2(ctx: StackContext): StackOutputs {
   if (!prodDb) throw new Error("internal: v2 replicates from prod's bundled database");
   const kube = { providers: [ctx.kubernetes] };
 
-  const coreWorker01 = new ExternalDatabase(
-    CORE_WORKER,
-    {
-      host: coreWorker.host,
-      port: coreWorker.port,
-      adminUser: coreWorker.adminUser,
-      adminPassword: coreWorker.adminPassword,
-      adminIsSuperuser: coreWorker.adminSuperuser,
-      sslMode: coreWorker.sslMode,
-    },
-    kube,
-  );
-
+  const coreWorker01 = createCoreWorker01(ctx, coreWorker);
   const prodNs = config.prod.namespace;
   const prodMinioPods = podLabelsOf(PROD_INSTANCE, "minio");
 
-  const replica = new AirbyteInstance(
-    REPLICA_INSTANCE,
-    {
+  const replica = standbyReplica(ctx, {
+    prod,
+    database: coreWorker01,
+    coreWorker,
+    replica: replicaConfig,
+    ...(replicaServesProdHost
+      ? {
+          host: config.prod.host,
+          // The Secret name prod's host had (created in this namespace by cert-manager, or
+          // copied here beforehand).
+          tlsSecretName: config.ingress.tlsSecretName ?? `${PROD_INSTANCE}-tls`,
+        }
+      : {}),
+    network: objectMirrorNetwork({
       instanceName: REPLICA_INSTANCE,
-      namespace: replicaConfig.namespace,
-      host: replicaServesProdHost ? config.prod.host : replicaConfig.host,
-      role: replicaConfig.role,
-      authSecrets: prod.authSecrets,
-      database: {
-        kind: "external",
-        connection: {
-          host: coreWorker01.host,
-          port: coreWorker01.port,
-          user: coreWorker01.airbyteUser,
-          password: coreWorker01.airbytePassword,
-          airbyteDatabase: coreWorker01.databases.apply((d) => d.airbyte),
-          sslMode: coreWorker.sslMode,
-          networkCidrs: coreWorker.cidrs,
-        },
-      },
-      storage: { size: config.storage.size, logRetentionDays: config.storage.logRetentionDays },
-      storageClassName: config.storageClassName,
-      oauth: { ...config.oauth, replicas: config.oauth2ProxyReplicas },
-      ingress: {
-        allowedSourceRanges: config.ingress.allowedSourceRanges,
-        className: config.ingress.className,
-        // Serving prod's host, it uses the Secret name prod's host had (created in this namespace
-        // by cert-manager, or copied here beforehand); otherwise its own `<instance>-tls`.
-        tlsSecretName: replicaServesProdHost
-          ? (config.ingress.tlsSecretName ?? `${PROD_INSTANCE}-tls`)
-          : undefined,
-        certManagerClusterIssuer: config.ingress.certManagerClusterIssuer,
-        proxyTimeoutSeconds: config.ingress.proxyReadTimeoutSeconds,
-        proxyBodySizeMb: config.ingress.proxyBodySizeMb,
-      },
-      replicas: config.replicas,
-      network: {
-        ingressControllerNamespace: config.ingress.controllerNamespace,
-        ...objectMirrorNetwork({
-          instanceName: REPLICA_INSTANCE,
-          source: { namespace: prodNs, podLabels: prodMinioPods },
-        }),
-      },
-    },
-    { ...kube, dependsOn: [coreWorker01] },
-  );
+      source: { namespace: prodNs, podLabels: prodMinioPods },
+    }),
+  });
 
   const hub = new ReplicationHub(
     "replication-hub",
