@@ -24,7 +24,7 @@ import {
   MIGRATION_ENTRYPOINT,
   PROD_URL_ENV,
   REPLICA_URL_ENV,
-  REPLICATION_NAMES,
+  replicaSubscriptionSpec,
   setupJobArgs,
 } from "../migrations/replication/job-command";
 import { databaseUrl } from "./db-migration";
@@ -425,24 +425,27 @@ export class ReplicationHub extends pulumi.ComponentResource {
       );
       this.setupJobName = setup.metadata.name;
 
-      const conninfo = pulumi.secret(
-        pulumi
-          .all([subscriberPassword])
-          .apply(
-            ([pw]) =>
-              `host=${args.externalHost} port=${PORT} dbname=${database} user=${subscriberRole} ` +
-              `password=${conninfoQuote(pw)} sslmode=${sslMode}`,
-          ),
-      );
+      const subscription = (password: string) =>
+        replicaSubscriptionSpec({
+          hubHost: args.externalHost,
+          hubPort: PORT,
+          database,
+          subscriberRole,
+          subscriberPassword: password,
+          sslMode,
+        });
+      // Everything but the conninfo is known now; the conninfo holds the password: a secret.
+      const declared = subscription("");
       this.subscription = new postgresql.Subscription(
         `${name}-core-worker-subscription`,
         {
-          name: REPLICATION_NAMES.replicaSubscription,
-          database,
-          conninfo,
-          // Sorted, as the provider compares lists in order (a permanent diff otherwise).
-          publications: [REPLICATION_NAMES.hubPublication].sort(),
-          createSlot: true,
+          name: declared.name,
+          database: declared.database,
+          conninfo: pulumi.secret(
+            pulumi.all([subscriberPassword]).apply(([pw]) => subscription(pw).conninfo),
+          ),
+          publications: declared.publications,
+          createSlot: declared.createSlot,
         },
         // After the Job: the hub's publication, the schema on core-worker-01 and the role exist.
         { parent: this, provider: sub.provider, dependsOn: [setup] },
@@ -459,9 +462,4 @@ export class ReplicationHub extends pulumi.ComponentResource {
       ...(this.setupJobName ? { setupJobName: this.setupJobName } : {}),
     });
   }
-}
-
-/** A libpq key=value value, quoted. */
-function conninfoQuote(v: string): string {
-  return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }

@@ -103,6 +103,31 @@ async function dropHubSlot(hubEp: Endpoint, database: string): Promise<boolean> 
   }
 }
 
+/**
+ * Only the subscription's owner (or a superuser) may disable and drop it. The v2 stack's is
+ * created by Pulumi's provider as core-worker-01's admin, not by the migration role: say so
+ * before anything changed, rather than failing half-way.
+ */
+async function requireSubscriptionOwner(db: Client, ep: Endpoint): Promise<void> {
+  const { rows } = await db.query<{ owner: string; ok: boolean }>(
+    `SELECT pg_get_userbyid(s.subowner) AS owner,
+            (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+              OR pg_has_role(current_user, s.subowner, 'USAGE') AS ok
+       FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
+      WHERE s.subname = $1 AND d.datname = current_database()`,
+    [NAMES.replicaSubscription],
+  );
+  const r = rows[0];
+  if (r && !r.ok) {
+    throw new MigrateError(
+      `user "${ep.user}" may not stop subscription ${NAMES.replicaSubscription} on the ` +
+        `${describe(ep)}: it belongs to "${r.owner}" (with the v2 stack, the admin Pulumi's ` +
+        `provider connects as). Run failover with ${ep.origin} as "${r.owner}" or a superuser; ` +
+        `nothing was changed`,
+    );
+  }
+}
+
 /** Identity and serial sequences with the column they feed (jobs.id, attempts.id). */
 async function ownedSequences(db: Client): Promise<{ seq: string; table: string; col: string }[]> {
   const { rows } = await db.query<{ seq: string; tbl: string; col: string }>(`
@@ -191,6 +216,7 @@ export async function failoverCommand(
   try {
     let drained: boolean | null = null;
     const sub = await subscriptionState(db, NAMES.replicaSubscription);
+    if (sub) await requireSubscriptionOwner(db, opts.replica);
     if (sub && opts.hub) {
       reporter.phase(opts.database, "drain: core-worker-01 applies what the hub holds");
       drained = await drain(opts.hub, opts.database, opts.drainSeconds);

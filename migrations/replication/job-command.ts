@@ -6,6 +6,8 @@
  * HUB_SUBSCRIBER_PASSWORD: never on the command line.
  */
 export { MIGRATION_ENTRYPOINT } from "../job-command";
+import { NAMES } from "./chain";
+
 export { NAMES as REPLICATION_NAMES } from "./chain";
 
 export const PROD_URL_ENV = "PROD_DATABASE_URL";
@@ -46,4 +48,47 @@ export function setupJobArgs(o: SetupJobOptions): string[] {
     ...(o.dropExisting ? ["--drop-existing"] : []),
     "--json",
   ];
+}
+
+export interface ReplicaSubscriptionOptions {
+  /** Address and port core-worker-01 reaches the hub at (its LoadBalancer). */
+  hubHost: string;
+  hubPort: number;
+  database: string;
+  /** {@link SetupJobOptions.hubSubscriberRole} and its password (HUB_SUBSCRIBER_PASSWORD). */
+  subscriberRole: string;
+  subscriberPassword: string;
+  sslMode: string;
+}
+
+/** What the v2 stack's `postgresql.Subscription` on core-worker-01 declares (DESIGN D5). */
+export interface ReplicaSubscriptionSpec {
+  name: string;
+  database: string;
+  /** libpq key=value string; holds the subscriber's password. */
+  conninfo: string;
+  /** Sorted: the provider compares lists in order (a permanent diff otherwise). */
+  publications: string[];
+  createSlot: boolean;
+}
+
+/** A libpq key=value value, quoted. */
+function conninfoQuote(v: string): string {
+  return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * core-worker-01's subscription to the hub, once the setup Job ran: the component declares
+ * exactly this, and the end-to-end test creates it as the provider would.
+ */
+export function replicaSubscriptionSpec(o: ReplicaSubscriptionOptions): ReplicaSubscriptionSpec {
+  return {
+    name: NAMES.replicaSubscription,
+    database: o.database,
+    conninfo:
+      `host=${o.hubHost} port=${o.hubPort} dbname=${o.database} user=${o.subscriberRole} ` +
+      `password=${conninfoQuote(o.subscriberPassword)} sslmode=${o.sslMode}`,
+    publications: [NAMES.hubPublication].sort(),
+    createSlot: true,
+  };
 }

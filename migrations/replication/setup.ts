@@ -68,6 +68,49 @@ function requireHub(opts: ReplicationOptions): Endpoint {
   return opts.hub;
 }
 
+/** One entry of a database's ACL other than its owner's; grantee `PUBLIC` or a quoted role. */
+interface DatabaseGrant {
+  grantee: string;
+  privilege: string;
+  grantable: boolean;
+}
+
+/**
+ * The database's explicit privileges, or undefined when it has the defaults. Whoever created it
+ * (ExternalDatabase on core-worker-01: PUBLIC's CONNECT revoked, CONNECT for the migration role)
+ * declared them; a replaced database must keep them.
+ */
+async function databaseGrants(admin: Client, name: string): Promise<DatabaseGrant[] | undefined> {
+  const { rows } = await admin.query<{ dflt: boolean }>(
+    "SELECT datacl IS NULL AS dflt FROM pg_database WHERE datname = $1",
+    [name],
+  );
+  if (rows.length === 0 || rows[0].dflt) return undefined;
+  const acl = await admin.query<DatabaseGrant>(
+    `SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee))
+            END AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable
+       FROM pg_database d, aclexplode(d.datacl) a
+      WHERE d.datname = $1 AND a.grantee <> d.datdba ORDER BY 1, 2`,
+    [name],
+  );
+  return acl.rows;
+}
+
+/** Give a re-created database the privileges its predecessor had (PUBLIC's included). */
+async function restoreDatabaseGrants(
+  admin: Client,
+  name: string,
+  grants: DatabaseGrant[],
+): Promise<void> {
+  await admin.query(`REVOKE ALL ON DATABASE ${ident(name)} FROM PUBLIC`);
+  for (const g of grants) {
+    await admin.query(
+      `GRANT ${g.privilege} ON DATABASE ${ident(name)} TO ${g.grantee}` +
+        (g.grantable ? " WITH GRANT OPTION" : ""),
+    );
+  }
+}
+
 /** Make the subscriber's database ready for the schema: created, or refused when it holds data. */
 async function prepareSubscriberDb(
   opts: ReplicationOptions,
@@ -78,6 +121,7 @@ async function prepareSubscriberDb(
   owner?: string,
 ): Promise<boolean> {
   const admin = await connect(ep, ep.maintenanceDb);
+  let grants: DatabaseGrant[] | undefined;
   try {
     const { state, relations } = await targetState(ep, admin, opts.database);
     if (state === "data" || state === "checkpoints") {
@@ -95,6 +139,7 @@ async function prepareSubscriberDb(
             `(its contents are lost), or point ${ep.origin} at another server`,
         );
       }
+      grants = await databaseGrants(admin, opts.database);
       await dropDatabase(admin, ep, opts.database);
       changed.push(`dropped "${opts.database}" on the ${describe(ep)} (--drop-existing)`);
     }
@@ -106,6 +151,7 @@ async function prepareSubscriberDb(
         await databaseLocale(prodAdmin, opts.database),
         owner,
       );
+      if (grants) await restoreDatabaseGrants(admin, opts.database, grants);
     }
     return true;
   } finally {

@@ -7,26 +7,22 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Client } from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createAirbyteDatabases } from "../support/pg-airbyte-fixture";
-import { ensurePgClientTools } from "../support/pg-client-tools";
-import { PgServer, startPostgres } from "../support/postgres";
-import { allRows, cliEnv, jsonEvents, runCli, userTables } from "../migrations/cli-helpers";
+import { PgServer } from "../support/postgres";
+import { cliEnv, jsonEvents, runCli } from "../migrations/cli-helpers";
 import { startLoad } from "./load";
+import {
+  caughtUp as replicaCaughtUp,
+  expectSameRows as sameRows,
+  PASSWORDS,
+  startChainServers,
+} from "./servers";
 
 let prod: PgServer;
 let hub: PgServer;
 let replica: PgServer;
 
-const logical = { wal_level: "logical", max_replication_slots: 10, max_wal_senders: 10 };
-
 beforeAll(async () => {
-  ensurePgClientTools();
-  [prod, hub, replica] = await Promise.all([
-    startPostgres({ major: 13, settings: logical, password: "prod-pw-Secret1" }),
-    startPostgres({ major: 17, settings: logical, password: "hub-pw-Secret2" }),
-    startPostgres({ major: 15, settings: logical, password: "replica-pw-Secret3" }),
-  ]);
-  await createAirbyteDatabases(prod, { scale: { jobs: 2000 }, temporal: false });
+  ({ prod, hub, replica } = await startChainServers());
 });
 
 afterAll(async () => {
@@ -42,41 +38,16 @@ function env(): NodeJS.ProcessEnv {
 }
 
 function noPasswords(text: string): void {
-  for (const pw of ["prod-pw-Secret1", "hub-pw-Secret2", "replica-pw-Secret3"]) {
-    expect(text).not.toContain(pw);
-  }
+  for (const pw of Object.values(PASSWORDS)) expect(text).not.toContain(pw);
 }
 
 /** Wait until core-worker-01 holds as many jobs as prod (both hops applied). */
-async function caughtUp(timeoutMs = 30_000): Promise<void> {
-  const p = await prod.connect("db-airbyte");
-  const r = await replica.connect("db-airbyte");
-  try {
-    const deadline = Date.now() + timeoutMs;
-    const want = (await p.query<{ m: string }>("SELECT max(id)::text AS m FROM jobs")).rows[0].m;
-    for (;;) {
-      const got = (await r.query<{ m: string }>("SELECT max(id)::text AS m FROM jobs")).rows[0].m;
-      if (got === want) return;
-      if (Date.now() > deadline) throw new Error(`replica at job ${got}, prod at ${want}`);
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  } finally {
-    await Promise.all([p.end(), r.end()]);
-  }
+function caughtUp(timeoutMs = 30_000): Promise<void> {
+  return replicaCaughtUp(prod, replica, timeoutMs);
 }
 
-async function expectSameRows(): Promise<void> {
-  const p = await prod.connect("db-airbyte");
-  const r = await replica.connect("db-airbyte");
-  try {
-    const tables = await userTables(p);
-    expect(await userTables(r)).toEqual(tables);
-    for (const t of tables) {
-      expect(await allRows(r, t), t).toEqual(await allRows(p, t));
-    }
-  } finally {
-    await Promise.all([p.end(), r.end()]);
-  }
+function expectSameRows(): Promise<void> {
+  return sameRows(prod, replica);
 }
 
 interface SlotBytes {

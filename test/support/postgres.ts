@@ -209,7 +209,10 @@ export async function startPostgres(options: StartOptions): Promise<PgServer> {
   fs.writeFileSync(pwFile, password + "\n", { mode: 0o600 });
   chownTree(base, user);
 
-  const spawnOpts = { env: cleanEnv(), uid: user?.uid, gid: user?.gid };
+  // The server's own libpq (a subscription's walreceiver) reads ~/.postgresql/ for client
+  // certificates; as another OS user root's home is unreadable, which fails sslmode=require.
+  const env = user ? { ...cleanEnv(), HOME: base } : cleanEnv();
+  const spawnOpts = { env, uid: user?.uid, gid: user?.gid };
   execFileSync(
     bin("initdb"),
     [
