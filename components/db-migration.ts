@@ -16,7 +16,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LabelSpec, selectorLabels, standardLabels } from "../infra/naming";
+import { LabelSpec, selectorLabels } from "../infra/naming";
 import {
   MIGRATION_ENTRYPOINT,
   SOURCE_URL_ENV,
@@ -27,12 +27,13 @@ import {
   ResourceBounds,
   containerSecurityContext,
   jobSpec,
-  objectMeta,
   opaqueSecret,
   podSecurityContext,
   resources,
   scratchVolume,
   secretEnv,
+  admitFromNamespace,
+  cronJob,
 } from "./lib/kube";
 import { SslMode } from "./external-database";
 import { NetworkFlow, PodGroup } from "./network-policies";
@@ -233,53 +234,33 @@ export class DbMigration extends pulumi.ComponentResource {
       ],
     });
 
-    this.cronJob = new k8s.batch.v1.CronJob(
+    this.cronJob = cronJob(
       `${name}-cronjob`,
       {
-        metadata: objectMeta(args.namespace, objectName, labels),
-        spec: {
-          schedule: args.schedule,
-          timeZone: args.timeZone ?? "Etc/UTC",
-          suspend,
-          // A copy still running when the next one is due finishes; the next waits its turn.
-          concurrencyPolicy: "Forbid",
-          // A run missed by more than this (controller down) is skipped, not started late.
-          startingDeadlineSeconds: 600,
-          successfulJobsHistoryLimit: 3,
-          failedJobsHistoryLimit: 3,
-          jobTemplate: { metadata: { labels: standardLabels(labels) }, spec },
-        },
+        namespace: args.namespace,
+        name: objectName,
+        labels,
+        schedule: args.schedule,
+        timeZone: args.timeZone,
+        suspend,
+        startingDeadlineSeconds: 600,
+        spec,
       },
       child,
     );
 
     if (args.sourcePods) {
       const src = args.sourcePods;
-      new k8s.networking.v1.NetworkPolicy(
+      admitFromNamespace(
         `${name}-source-ingress`,
         {
-          metadata: objectMeta(src.namespace, `${src.instanceName}-allow-postgres-from-migration`, {
-            name: "network-policy",
-            instance: src.instanceName,
-            component: "migration",
-          }),
-          spec: {
-            podSelector: { matchLabels: src.podLabels },
-            policyTypes: ["Ingress"],
-            ingress: [
-              {
-                from: [
-                  {
-                    namespaceSelector: {
-                      matchLabels: { "kubernetes.io/metadata.name": args.namespace },
-                    },
-                    podSelector: { matchLabels: selectorLabels(labels) },
-                  },
-                ],
-                ports: [{ protocol: "TCP", port: src.port ?? 5432 }],
-              },
-            ],
-          },
+          namespace: src.namespace,
+          name: `${src.instanceName}-allow-postgres-from-migration`,
+          labels: { name: "network-policy", instance: src.instanceName, component: "migration" },
+          targetPods: src.podLabels,
+          fromNamespace: args.namespace,
+          fromPods: [selectorLabels(labels)],
+          port: src.port ?? 5432,
         },
         child,
       );

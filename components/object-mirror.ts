@@ -10,7 +10,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LabelSpec, selectorLabels, standardLabels } from "../infra/naming";
+import { LabelSpec, selectorLabels } from "../infra/naming";
 import {
   MIGRATION_ENTRYPOINT,
   SOURCE_S3_URL_ENV,
@@ -21,12 +21,13 @@ import {
   ResourceBounds,
   containerSecurityContext,
   jobSpec,
-  objectMeta,
   opaqueSecret,
   podSecurityContext,
   resources,
   scratchVolume,
   secretEnv,
+  admitFromNamespace,
+  cronJob,
 } from "./lib/kube";
 import { NetworkFlow, PodGroup, PORTS } from "./network-policies";
 
@@ -180,50 +181,32 @@ export class ObjectMirror extends pulumi.ComponentResource {
       ],
     });
 
-    this.cronJob = new k8s.batch.v1.CronJob(
+    this.cronJob = cronJob(
       `${name}-cronjob`,
       {
-        metadata: objectMeta(args.namespace, objectName, labels),
-        spec: {
-          schedule,
-          timeZone: args.timeZone ?? "Etc/UTC",
-          suspend,
-          concurrencyPolicy: "Forbid",
-          startingDeadlineSeconds: 300,
-          successfulJobsHistoryLimit: 3,
-          failedJobsHistoryLimit: 3,
-          jobTemplate: { metadata: { labels: standardLabels(labels) }, spec },
-        },
+        namespace: args.namespace,
+        name: objectName,
+        labels,
+        schedule,
+        timeZone: args.timeZone,
+        suspend,
+        startingDeadlineSeconds: 300,
+        spec,
       },
       child,
     );
 
     const src = args.sourcePods;
-    new k8s.networking.v1.NetworkPolicy(
+    admitFromNamespace(
       `${name}-source-ingress`,
       {
-        metadata: objectMeta(src.namespace, `${src.instanceName}-allow-minio-from-object-mirror`, {
-          name: "network-policy",
-          instance: src.instanceName,
-          component: "storage",
-        }),
-        spec: {
-          podSelector: { matchLabels: src.podLabels },
-          policyTypes: ["Ingress"],
-          ingress: [
-            {
-              from: [
-                {
-                  namespaceSelector: {
-                    matchLabels: { "kubernetes.io/metadata.name": args.namespace },
-                  },
-                  podSelector: { matchLabels: selectorLabels(labels) },
-                },
-              ],
-              ports: [{ protocol: "TCP", port: PORTS.minio }],
-            },
-          ],
-        },
+        namespace: src.namespace,
+        name: `${src.instanceName}-allow-minio-from-object-mirror`,
+        labels: { name: "network-policy", instance: src.instanceName, component: "storage" },
+        targetPods: src.podLabels,
+        fromNamespace: args.namespace,
+        fromPods: [selectorLabels(labels)],
+        port: PORTS.minio,
       },
       child,
     );

@@ -39,6 +39,7 @@ import {
   resources,
   scratchVolume,
   secretEnv,
+  admitFromNamespace,
 } from "./lib/kube";
 import { generatedPassword } from "./lib/secrets";
 import { Postgres } from "./postgres";
@@ -321,27 +322,20 @@ export class ReplicationHub extends pulumi.ComponentResource {
       ],
     });
     // Prod's side: one NEW policy in prod's namespace (policies add up; prod's own stay as they are).
-    new k8s.networking.v1.NetworkPolicy(
+    admitFromNamespace(
       `${name}-prod-ingress`,
       {
-        metadata: objectMeta(
-          args.source.namespace,
-          `${args.source.instanceName}-allow-postgres-from-replication`,
-          { name: "network-policy", instance: args.source.instanceName, component: "replication" },
-        ),
-        spec: {
-          podSelector: { matchLabels: args.source.podLabels },
-          policyTypes: ["Ingress"],
-          ingress: [
-            {
-              from: [hubPods, setupPods].map((p) => ({
-                namespaceSelector: { matchLabels: { [KUBE_NAME]: args.namespace } },
-                podSelector: { matchLabels: p },
-              })),
-              ports: pgPort,
-            },
-          ],
+        namespace: args.source.namespace,
+        name: `${args.source.instanceName}-allow-postgres-from-replication`,
+        labels: {
+          name: "network-policy",
+          instance: args.source.instanceName,
+          component: "replication",
         },
+        targetPods: args.source.podLabels,
+        fromNamespace: args.namespace,
+        fromPods: [hubPods, setupPods],
+        port: PORT,
       },
       child,
     );

@@ -369,3 +369,86 @@ export function podDisruptionBudget(
     opts,
   );
 }
+
+export interface CronJobArgs {
+  namespace: pulumi.Input<string>;
+  name: string;
+  labels: LabelSpec;
+  schedule: pulumi.Input<string>;
+  /** Default: `Etc/UTC`, so schedules do not follow the controller's local time. */
+  timeZone?: pulumi.Input<string>;
+  suspend: pulumi.Input<boolean>;
+  /** A run missed by more than this (controller down) is skipped, not started late. */
+  startingDeadlineSeconds: number;
+  spec: k8s.types.input.batch.v1.JobSpec;
+}
+
+/**
+ * A scheduled Job that never overlaps itself (`Forbid`: a run still going when the next is due
+ * finishes first) and keeps a short history for logs.
+ */
+export function cronJob(
+  resourceName: string,
+  args: CronJobArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.batch.v1.CronJob {
+  return new k8s.batch.v1.CronJob(
+    resourceName,
+    {
+      metadata: objectMeta(args.namespace, args.name, args.labels),
+      spec: {
+        schedule: args.schedule,
+        timeZone: args.timeZone ?? "Etc/UTC",
+        suspend: args.suspend,
+        concurrencyPolicy: "Forbid",
+        startingDeadlineSeconds: args.startingDeadlineSeconds,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: { metadata: { labels: standardLabels(args.labels) }, spec: args.spec },
+      },
+    },
+    opts,
+  );
+}
+
+/**
+ * A NetworkPolicy in `namespace` admitting pods of another namespace to `targetPods` on one TCP
+ * port. How a topology opens an existing instance to a new client: policies add up, so the
+ * instance's own policies stay exactly as they are.
+ */
+export function admitFromNamespace(
+  resourceName: string,
+  args: {
+    namespace: pulumi.Input<string>;
+    name: string;
+    labels: LabelSpec;
+    targetPods: Record<string, string>;
+    fromNamespace: pulumi.Input<string>;
+    fromPods: Record<string, string>[];
+    port: number;
+  },
+  opts: pulumi.CustomResourceOptions,
+): k8s.networking.v1.NetworkPolicy {
+  return new k8s.networking.v1.NetworkPolicy(
+    resourceName,
+    {
+      metadata: objectMeta(args.namespace, args.name, args.labels),
+      spec: {
+        podSelector: { matchLabels: args.targetPods },
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: args.fromPods.map((p) => ({
+              namespaceSelector: {
+                matchLabels: { "kubernetes.io/metadata.name": args.fromNamespace },
+              },
+              podSelector: { matchLabels: p },
+            })),
+            ports: [{ protocol: "TCP", port: args.port }],
+          },
+        ],
+      },
+    },
+    opts,
+  );
+}
