@@ -27,6 +27,9 @@ import {
 import { kubeObjects, manifestPath, toYaml, toYamlStream, type KubeObject } from "./manifests";
 import { collectSensitiveValues, formatLeak, scanSecrets, type SecretScan } from "./secrets-scan";
 import { renderSummary } from "./summary";
+import { UsageError, checkStackName, configPair, scanFlags } from "./flags";
+
+export { UsageError };
 import { checkObjects, formatFailure, type ValidationFailure } from "./validate";
 import { formatViolations, runPolicies, type PolicyViolation } from "../../policy/offline";
 
@@ -57,72 +60,28 @@ export interface CliOptions {
   program: string;
 }
 
-export class UsageError extends Error {}
-
-const VALUE_FLAGS = ["--stack", "--out", "--config", "--project-dir", "--program"];
-const BOOL_FLAGS = ["--no-diagram", "--no-policy", "--stats", "--help"];
+const FLAGS = {
+  value: ["--stack", "--out", "--config", "--project-dir", "--program"],
+  bool: ["--no-diagram", "--no-policy", "--stats", "--help"],
+  positionalHint: (arg: string) => `unexpected argument "${arg}"; pass the stack as --stack ${arg}`,
+};
 
 /** Parses argv (without node and script). Throws UsageError naming the flag and the fix. */
 export function parseArgs(argv: string[]): CliOptions | "help" {
+  const scanned = scanFlags(argv, FLAGS);
+  if (scanned === "help") return "help";
+  const { values, bools } = scanned;
   const opts: CliOptions = {
-    stack: "",
-    out: "out",
-    config: {},
-    diagram: true,
-    policy: true,
-    stats: false,
-    projectDir: ".",
-    program: "infra/program.ts",
+    stack: values.get("--stack") ?? "",
+    out: values.get("--out") ?? "out",
+    config: Object.fromEntries(scanned.config.map((c) => configPair(c, "topology=v1"))),
+    diagram: !bools.has("--no-diagram"),
+    policy: !bools.has("--no-policy"),
+    stats: bools.has("--stats"),
+    projectDir: values.get("--project-dir") ?? ".",
+    program: values.get("--program") ?? "infra/program.ts",
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    if (BOOL_FLAGS.includes(flag)) {
-      if (flag !== arg) throw new UsageError(`${flag} takes no value`);
-      if (flag === "--help") return "help";
-      if (flag === "--no-diagram") opts.diagram = false;
-      if (flag === "--no-policy") opts.policy = false;
-      if (flag === "--stats") opts.stats = true;
-      continue;
-    }
-    if (!VALUE_FLAGS.includes(flag)) {
-      throw new UsageError(
-        arg.startsWith("-")
-          ? `unknown flag ${arg}; known flags: ${[...VALUE_FLAGS, ...BOOL_FLAGS].join(", ")}`
-          : `unexpected argument "${arg}"; pass the stack as --stack ${arg}`,
-      );
-    }
-    const value = flag !== arg ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || (flag === arg && value.startsWith("--")))
-      throw new UsageError(
-        `${flag} needs a value, e.g. ${flag === "--config" ? "--config key=value" : `${flag} <value>`}`,
-      );
-    switch (flag) {
-      case "--stack":
-        opts.stack = value;
-        break;
-      case "--out":
-        opts.out = value;
-        break;
-      case "--project-dir":
-        opts.projectDir = value;
-        break;
-      case "--program":
-        opts.program = value;
-        break;
-      case "--config": {
-        const sep = value.indexOf("=");
-        if (sep <= 0)
-          throw new UsageError(`--config ${value}: expected key=value, e.g. --config topology=v1`);
-        opts.config[value.slice(0, sep)] = value.slice(sep + 1);
-        break;
-      }
-    }
-  }
-  if (!opts.stack) throw new UsageError("--stack is required, e.g. npm run render -- --stack v0");
-  if (!/^[A-Za-z0-9_.-]+$/.test(opts.stack) || opts.stack.startsWith("."))
-    throw new UsageError(`--stack ${opts.stack}: a stack name is letters, digits, '-', '_' or '.'`);
+  checkStackName(opts.stack, "npm run render -- --stack v0");
   return opts;
 }
 

@@ -16,6 +16,7 @@ import {
   type TopologyDiff,
 } from "./diff";
 import { diffTopologies, SideFailed } from "./diff-run";
+import { UsageError, checkStackName, configPair, scanFlags } from "./flags";
 import {
   availableStacks,
   qualifyKey,
@@ -50,78 +51,38 @@ export interface DiffCliOptions {
   program: string;
 }
 
-export class UsageError extends Error {}
+const FLAGS = {
+  value: ["--stack", "--from", "--to", "--config", "--project-dir", "--program"],
+  bool: ["--allow-replace", "--json", "--help"],
+  positionalHint: (arg: string) =>
+    `unexpected argument "${arg}"; flags take their value after them, e.g. --stack ${arg}`,
+};
 
-const VALUE_FLAGS = ["--stack", "--from", "--to", "--config", "--project-dir", "--program"];
-const BOOL_FLAGS = ["--allow-replace", "--json", "--help"];
 const NAME = /^[A-Za-z0-9_.-]+$/;
 
 /** Parses argv (without node and script). Throws UsageError naming the flag and the fix. */
 export function parseDiffArgs(argv: string[]): DiffCliOptions | "help" {
-  const opts: DiffCliOptions = {
-    stack: "",
-    from: "",
-    to: "",
-    allowReplace: false,
-    json: false,
-    config: {},
-    projectDir: ".",
-    program: "infra/program.ts",
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    if (BOOL_FLAGS.includes(flag)) {
-      if (flag !== arg) throw new UsageError(`${flag} takes no value`);
-      if (flag === "--help") return "help";
-      if (flag === "--allow-replace") opts.allowReplace = true;
-      if (flag === "--json") opts.json = true;
-      continue;
-    }
-    if (!VALUE_FLAGS.includes(flag))
-      throw new UsageError(
-        arg.startsWith("-")
-          ? `unknown flag ${arg}; known flags: ${[...VALUE_FLAGS, ...BOOL_FLAGS].join(", ")}`
-          : `unexpected argument "${arg}"; flags take their value after them, e.g. --stack ${arg}`,
-      );
-    const value = flag !== arg ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || (flag === arg && value.startsWith("--")))
-      throw new UsageError(
-        `${flag} needs a value, e.g. ${flag === "--config" ? "--config key=value" : `${flag} <value>`}`,
-      );
-    switch (flag) {
-      case "--stack":
-        opts.stack = value;
-        break;
-      case "--from":
-        opts.from = value;
-        break;
-      case "--to":
-        opts.to = value;
-        break;
-      case "--project-dir":
-        opts.projectDir = value;
-        break;
-      case "--program":
-        opts.program = value;
-        break;
-      case "--config": {
-        const sep = value.indexOf("=");
-        if (sep <= 0)
-          throw new UsageError(`--config ${value}: expected key=value, e.g. --config prodHost=a.b`);
-        const key = value.slice(0, sep);
-        if (key === "topology" || key.endsWith(":topology"))
-          throw new UsageError(`--config ${key}: the topology of each side is --from and --to`);
-        opts.config[key] = value.slice(sep + 1);
-        break;
-      }
-    }
+  const scanned = scanFlags(argv, FLAGS);
+  if (scanned === "help") return "help";
+  const { values, bools } = scanned;
+  const config: Record<string, string> = {};
+  for (const c of scanned.config) {
+    const [key, value] = configPair(c, "prodHost=a.b");
+    if (key === "topology" || key.endsWith(":topology"))
+      throw new UsageError(`--config ${key}: the topology of each side is --from and --to`);
+    config[key] = value;
   }
-  if (!opts.stack)
-    throw new UsageError("--stack is required, e.g. npm run diff -- --stack v1 --from v0 --to v1");
-  if (!NAME.test(opts.stack) || opts.stack.startsWith("."))
-    throw new UsageError(`--stack ${opts.stack}: a stack name is letters, digits, '-', '_' or '.'`);
+  const opts: DiffCliOptions = {
+    stack: values.get("--stack") ?? "",
+    from: values.get("--from") ?? "",
+    to: values.get("--to") ?? "",
+    allowReplace: bools.has("--allow-replace"),
+    json: bools.has("--json"),
+    config,
+    projectDir: values.get("--project-dir") ?? ".",
+    program: values.get("--program") ?? "infra/program.ts",
+  };
+  checkStackName(opts.stack, "npm run diff -- --stack v1 --from v0 --to v1");
   for (const [flag, v] of [
     ["--from", opts.from],
     ["--to", opts.to],
