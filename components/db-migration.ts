@@ -17,24 +17,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LabelSpec, selectorLabels } from "../infra/naming";
-import {
-  MIGRATION_ENTRYPOINT,
-  SOURCE_URL_ENV,
-  TARGET_URL_ENV,
-  migrationJobArgs,
-} from "../migrations/job-command";
-import {
-  ResourceBounds,
-  containerSecurityContext,
-  jobSpec,
-  opaqueSecret,
-  podSecurityContext,
-  resources,
-  scratchVolume,
-  secretEnv,
-  admitFromNamespace,
-  cronJob,
-} from "./lib/kube";
+import { SOURCE_URL_ENV, TARGET_URL_ENV, migrationJobArgs } from "../migrations/job-command";
+import { ResourceBounds, jobSpec, opaqueSecret, admitFromNamespace, cronJob } from "./lib/kube";
+import { toolPod } from "./lib/tool-job";
 import { SslMode } from "./external-database";
 import { NetworkFlow, PodGroup } from "./network-policies";
 
@@ -205,33 +190,22 @@ export class DbMigration extends pulumi.ComponentResource {
       child,
     );
 
-    const uid = args.uid ?? 10001;
     const spec = jobSpec({
       namespace: args.namespace,
       name: objectName,
       labels,
-      securityContext: podSecurityContext(uid),
-      // Never: a failed pod stays for its logs, and a retry is a fresh pod.
-      restartPolicy: "Never",
       backoffLimit: args.backoffLimit ?? 1,
       activeDeadlineSeconds: args.activeDeadlineSeconds ?? 14400,
-      // pg_dump/pg_restore lists and the tool's temporary files; the root filesystem is read-only.
-      volumes: [scratchVolume("tmp", "1Gi")],
-      containers: [
-        {
-          name: "migrate",
-          image: args.image,
-          command: [...MIGRATION_ENTRYPOINT],
-          args: migrationJobArgs({ databases, owner: args.owner, jobs }),
-          env: [
-            secretEnv(SOURCE_URL_ENV, secret.metadata.name, SOURCE_URL_ENV),
-            secretEnv(TARGET_URL_ENV, secret.metadata.name, TARGET_URL_ENV),
-          ],
-          resources: resources(args.resources ?? DEFAULT_RESOURCES),
-          securityContext: containerSecurityContext(),
-          volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-        },
-      ],
+      ...toolPod({
+        container: "migrate",
+        image: args.image,
+        args: migrationJobArgs({ databases, owner: args.owner, jobs }),
+        secretName: secret.metadata.name,
+        secretKeys: [SOURCE_URL_ENV, TARGET_URL_ENV],
+        resources: args.resources ?? DEFAULT_RESOURCES,
+        tmpSize: "1Gi",
+        uid: args.uid,
+      }),
     });
 
     this.cronJob = cronJob(

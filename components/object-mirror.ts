@@ -12,23 +12,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LabelSpec, selectorLabels } from "../infra/naming";
 import {
-  MIGRATION_ENTRYPOINT,
   SOURCE_S3_URL_ENV,
   TARGET_S3_URL_ENV,
   mirrorJobArgs,
 } from "../migrations/objects/job-command";
-import {
-  ResourceBounds,
-  containerSecurityContext,
-  jobSpec,
-  opaqueSecret,
-  podSecurityContext,
-  resources,
-  scratchVolume,
-  secretEnv,
-  admitFromNamespace,
-  cronJob,
-} from "./lib/kube";
+import { ResourceBounds, jobSpec, opaqueSecret, admitFromNamespace, cronJob } from "./lib/kube";
+import { toolPod } from "./lib/tool-job";
 import { NetworkFlow, PodGroup, PORTS } from "./network-policies";
 
 /** One MinIO, as the Minio component describes it. */
@@ -158,27 +147,18 @@ export class ObjectMirror extends pulumi.ComponentResource {
       namespace: args.namespace,
       name: objectName,
       labels,
-      securityContext: podSecurityContext(10001),
-      restartPolicy: "Never",
       backoffLimit: 1,
       // A run that has not finished by the next slot gives way; the next resumes (incremental).
       activeDeadlineSeconds: 3600,
-      volumes: [scratchVolume("tmp", "256Mi")],
-      containers: [
-        {
-          name: "mirror",
-          image: args.image,
-          command: [...MIGRATION_ENTRYPOINT],
-          args: mirrorJobArgs({ buckets, jobs }),
-          env: [
-            secretEnv(SOURCE_S3_URL_ENV, secret.metadata.name, SOURCE_S3_URL_ENV),
-            secretEnv(TARGET_S3_URL_ENV, secret.metadata.name, TARGET_S3_URL_ENV),
-          ],
-          resources: resources(args.resources ?? DEFAULT_RESOURCES),
-          securityContext: containerSecurityContext(),
-          volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-        },
-      ],
+      ...toolPod({
+        container: "mirror",
+        image: args.image,
+        args: mirrorJobArgs({ buckets, jobs }),
+        secretName: secret.metadata.name,
+        secretKeys: [SOURCE_S3_URL_ENV, TARGET_S3_URL_ENV],
+        resources: args.resources ?? DEFAULT_RESOURCES,
+        tmpSize: "256Mi",
+      }),
     });
 
     this.cronJob = cronJob(

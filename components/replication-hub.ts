@@ -21,7 +21,6 @@ import { LabelSpec, selectorLabels } from "../infra/naming";
 import {
   HUB_SUBSCRIBER_PASSWORD_ENV,
   HUB_URL_ENV,
-  MIGRATION_ENTRYPOINT,
   PROD_URL_ENV,
   REPLICA_URL_ENV,
   replicaSubscriptionSpec,
@@ -29,18 +28,8 @@ import {
 } from "../migrations/replication/job-command";
 import { databaseUrl } from "./db-migration";
 import { SslMode } from "./external-database";
-import {
-  ResourceBounds,
-  containerSecurityContext,
-  job,
-  objectMeta,
-  opaqueSecret,
-  podSecurityContext,
-  resources,
-  scratchVolume,
-  secretEnv,
-  admitFromNamespace,
-} from "./lib/kube";
+import { ResourceBounds, job, objectMeta, opaqueSecret, admitFromNamespace } from "./lib/kube";
+import { toolPod } from "./lib/tool-job";
 import { generatedPassword } from "./lib/secrets";
 import { Postgres } from "./postgres";
 
@@ -381,39 +370,30 @@ export class ReplicationHub extends pulumi.ComponentResource {
         },
         inNs,
       );
-      const env = [PROD_URL_ENV, HUB_URL_ENV, REPLICA_URL_ENV, HUB_SUBSCRIBER_PASSWORD_ENV].map(
-        (k) => secretEnv(k, urls.metadata.name, k),
-      );
       const setup = job(
         `${name}-setup`,
         {
           namespace,
           name: `${inst}-setup`,
           labels: setupLabels,
-          securityContext: podSecurityContext(10001),
-          restartPolicy: "Never",
           backoffLimit: 3,
           // The initial copies of a large db-airbyte take a while (sync setup's own timeout: 1 h each).
           activeDeadlineSeconds: 3 * 3600,
-          volumes: [scratchVolume("tmp", "1Gi")],
-          containers: [
-            {
-              name: "setup",
-              image: args.image,
-              command: [...MIGRATION_ENTRYPOINT],
-              args: setupJobArgs({
-                database,
-                replicaOwner: sub.owner,
-                hubSubscriberRole: subscriberRole,
-                dropExisting: args.dropExisting ?? false,
-              }),
-              env,
-              resources: resources(args.jobResources ?? DEFAULT_JOB_RESOURCES),
-              securityContext: containerSecurityContext(),
-              // pg_dump's schema file goes to /tmp; the root filesystem stays read-only.
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-            },
-          ],
+          ...toolPod({
+            container: "setup",
+            image: args.image,
+            args: setupJobArgs({
+              database,
+              replicaOwner: sub.owner,
+              hubSubscriberRole: subscriberRole,
+              dropExisting: args.dropExisting ?? false,
+            }),
+            secretName: urls.metadata.name,
+            secretKeys: [PROD_URL_ENV, HUB_URL_ENV, REPLICA_URL_ENV, HUB_SUBSCRIBER_PASSWORD_ENV],
+            resources: args.jobResources ?? DEFAULT_JOB_RESOURCES,
+            // pg_dump's schema file goes to /tmp.
+            tmpSize: "1Gi",
+          }),
         },
         { ...inNs, dependsOn: [ns, this.server.server, ...(sub.dependsOn ?? [])] },
       );
