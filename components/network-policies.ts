@@ -113,6 +113,40 @@ const INSTANCE_PODS = [
 /** The group of connector pods. */
 export const CONNECTORS = "connectors";
 
+/** Nothing in, nothing out, for every pod of the namespace, unless another policy allows it. */
+export const DEFAULT_DENY: net.NetworkPolicySpec = {
+  podSelector: {},
+  policyTypes: ["Ingress", "Egress"],
+};
+
+/** Where cluster DNS usually runs (CoreDNS keeps kube-dns's label). */
+export const CLUSTER_DNS = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } };
+
+/** Every pod of the namespace may ask cluster DNS (UDP and TCP 53). */
+export function dnsEgress(dns: {
+  namespace: string;
+  podLabels: Record<string, string>;
+}): net.NetworkPolicySpec {
+  return {
+    podSelector: {},
+    policyTypes: ["Egress"],
+    egress: [
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { [KUBE_NAME]: dns.namespace } },
+            podSelector: { matchLabels: dns.podLabels },
+          },
+        ],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+    ],
+  };
+}
+
 /** The instance's pod groups: its components' pods, and the connector pods Airbyte launches. */
 export function instanceGroups(instanceName: string): PodGroup[] {
   return [
@@ -137,7 +171,7 @@ interface Resolved {
 function resolve(args: NetworkPoliciesArgs): Resolved {
   return {
     ingressControllerNamespace: args.ingressControllerNamespace ?? "ingress-nginx",
-    dns: args.dns ?? { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } },
+    dns: args.dns ?? CLUSTER_DNS,
     kubernetesApi: {
       cidrs: args.kubernetesApi?.cidrs ?? ["0.0.0.0/0"],
       ports: args.kubernetesApi?.ports ?? [443, 6443],
@@ -377,28 +411,8 @@ export class NetworkPolicies extends pulumi.ComponentResource {
 
     const created = [
       // Nothing in, nothing out, for every pod, unless a policy below allows it.
-      policy(`${name}-default-deny`, `${inst}-default-deny`, {
-        podSelector: {},
-        policyTypes: ["Ingress", "Egress"],
-      }),
-      policy(`${name}-dns`, `${inst}-allow-dns`, {
-        podSelector: {},
-        policyTypes: ["Egress"],
-        egress: [
-          {
-            to: [
-              {
-                namespaceSelector: { matchLabels: { [KUBE_NAME]: s.dns.namespace } },
-                podSelector: { matchLabels: s.dns.podLabels },
-              },
-            ],
-            ports: [
-              { protocol: "UDP", port: 53 },
-              { protocol: "TCP", port: 53 },
-            ],
-          },
-        ],
-      }),
+      policy(`${name}-default-deny`, `${inst}-default-deny`, DEFAULT_DENY),
+      policy(`${name}-dns`, `${inst}-allow-dns`, dnsEgress(s.dns)),
     ];
 
     const selectorOf = new Map(groups.map((g) => [g.name, g.matchLabels]));

@@ -30,6 +30,7 @@ import { databaseUrl } from "./db-migration";
 import { SslMode } from "./external-database";
 import { ResourceBounds, job, objectMeta, opaqueSecret, admitFromNamespace } from "./lib/kube";
 import { toolPod } from "./lib/tool-job";
+import { CLUSTER_DNS, DEFAULT_DENY, dnsEgress } from "./network-policies";
 import { generatedPassword } from "./lib/secrets";
 import { Postgres } from "./postgres";
 
@@ -272,25 +273,8 @@ export class ReplicationHub extends pulumi.ComponentResource {
     };
     const pgPort = [{ protocol: "TCP", port: PORT }];
     const cidrPeers = sub.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
-    policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-    policy("allow-dns", {
-      podSelector: {},
-      policyTypes: ["Egress"],
-      egress: [
-        {
-          to: [
-            {
-              namespaceSelector: { matchLabels: { [KUBE_NAME]: "kube-system" } },
-              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-            },
-          ],
-          ports: [
-            { protocol: "UDP", port: 53 },
-            { protocol: "TCP", port: 53 },
-          ],
-        },
-      ],
-    });
+    policy("default-deny", DEFAULT_DENY);
+    policy("allow-dns", dnsEgress(CLUSTER_DNS));
     policy("allow-postgres", {
       podSelector: { matchLabels: hubPods },
       policyTypes: ["Ingress", "Egress"],
