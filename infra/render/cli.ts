@@ -16,22 +16,16 @@ import { runUnderMocks, type MockRun } from "../mock-runtime";
 import { buildDiagram } from "./diagram";
 import { renderSvg, toDot, toMermaid } from "./diagram-output";
 import { componentLabel, isAirbyteComponent, Ownership } from "./graph";
-import {
-  availableStacks,
-  placeholderFor,
-  readProjectFiles,
-  programSecretKeys,
-  resolveConfig,
-  type ResolvedConfig,
-} from "./load-config";
+import { placeholderFor, type ResolvedConfig } from "./load-config";
 import { kubeObjects, manifestPath, toYaml, toYamlStream, type KubeObject } from "./manifests";
 import { collectSensitiveValues, formatLeak, scanSecrets, type SecretScan } from "./secrets-scan";
 import { renderSummary } from "./summary";
 import { UsageError, checkStackName, configPair, scanFlags } from "./flags";
-
-export { UsageError };
+import { loadStackInput } from "./stack-input";
 import { checkObjects, formatFailure, type ValidationFailure } from "./validate";
 import { formatViolations, runPolicies, type PolicyViolation } from "../../policy/offline";
+
+export { UsageError };
 
 /** Milliseconds since process start at the end of each phase, for `--stats`. */
 export const phases: [string, number][] = [];
@@ -207,29 +201,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    let files;
-    try {
-      files = readProjectFiles(opts.projectDir, opts.stack);
-    } catch (err) {
-      const stacks = fs.existsSync(opts.projectDir) ? availableStacks(opts.projectDir) : [];
-      throw new UsageError(
-        `--stack ${opts.stack}: ${(err as Error).message}` +
-          (stacks.length
-            ? `; available stacks: ${stacks.join(", ")}`
-            : "; create the stack file first"),
-      );
-    }
-    if (!fs.existsSync(opts.program))
-      throw new UsageError(
-        `--program ${opts.program}: no such file (the module exporting program())`,
-      );
-    cfg = resolveConfig(
-      files.project,
-      files.declarations,
-      files.stackValues,
-      opts.config,
-      programSecretKeys(opts.program),
-    );
+    ({ cfg } = loadStackInput(opts));
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`render: ${err.message}\n\n${USAGE}`);

@@ -7,7 +7,6 @@
  * Exit status: 0 nothing of prod is replaced or deleted (or `--allow-replace`); 1 something of prod
  * would be replaced or deleted, or a side's program failed; 2 wrong usage.
  */
-import * as fs from "node:fs";
 import {
   SECRET_MASK,
   type DiffOp,
@@ -17,13 +16,8 @@ import {
 } from "./diff";
 import { diffTopologies, SideFailed } from "./diff-run";
 import { UsageError, checkStackName, configPair, scanFlags } from "./flags";
-import {
-  availableStacks,
-  qualifyKey,
-  readProjectFiles,
-  programSecretKeys,
-  resolveConfig,
-} from "./load-config";
+import { loadStackInput } from "./stack-input";
+import { qualifyKey } from "./load-config";
 
 export const USAGE = `Usage: npm run diff -- --stack <name> --from <topology> --to <topology> [options]
 
@@ -187,29 +181,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    if (!fs.existsSync(opts.program))
-      throw new UsageError(
-        `--program ${opts.program}: no such file (the module exporting program())`,
-      );
-    let files;
-    try {
-      files = readProjectFiles(opts.projectDir, opts.stack);
-    } catch (err) {
-      const stacks = fs.existsSync(opts.projectDir) ? availableStacks(opts.projectDir) : [];
-      throw new UsageError(
-        `--stack ${opts.stack}: ${(err as Error).message}` +
-          (stacks.length
-            ? `; available stacks: ${stacks.join(", ")}`
-            : "; create the stack file first"),
-      );
-    }
-    const cfg = resolveConfig(
-      files.project,
-      files.declarations,
-      files.stackValues,
-      opts.config,
-      programSecretKeys(opts.program),
-    );
+    const { files, cfg } = loadStackInput(opts);
     prodNamespace = cfg.config[qualifyKey("prodNamespace", files.project)] ?? "airbyte-prod";
   } catch (err) {
     if (err instanceof UsageError) {
