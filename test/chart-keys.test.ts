@@ -126,6 +126,7 @@ describe("chart-keys contract", () => {
     const base: Record<string, string> = {
       SECRET_PERSISTENCE: "TESTING_CONFIG_DB_TABLE",
       MICROMETER_METRICS_ENABLED: "false",
+      USE_CUSTOM_NODE_SELECTOR: "false",
       CONNECTOR_SIDECAR_IMAGE: `airbyte/connector-sidecar:${AIRBYTE_VERSION}`,
       CONTAINER_ORCHESTRATOR_IMAGE: `airbyte/container-orchestrator:${AIRBYTE_VERSION}`,
       WORKLOAD_INIT_IMAGE: `airbyte/workload-init-container:${AIRBYTE_VERSION}`,

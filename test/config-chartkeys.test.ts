@@ -21,6 +21,7 @@ describe("connector pod, job resource, metrics and secret-store keys", () => {
       nodeSelector: {},
       checkNodeSelector: {},
       discoverNodeSelector: {},
+      customConnectorNodeSelector: {},
       tolerations: [],
       annotations: {},
       labels: {},

@@ -46,6 +46,12 @@ export interface ConnectorPodArgs {
   checkNodeSelector?: Record<string, string>;
   /** Node labels of discover pods started from the UI (`DISCOVER_JOB_KUBE_NODE_SELECTORS`). Default: {@link nodeSelector}. */
   discoverNodeSelector?: Record<string, string>;
+  /**
+   * Node labels of pods running custom connectors (images added to a workspace, not Airbyte's
+   * registry), to keep third-party code on its own nodes (`USE_CUSTOM_NODE_SELECTOR`,
+   * `JOB_ISOLATED_KUBE_NODE_SELECTORS`; KubeNodeSelector.kt). Default: none (like the rest).
+   */
+  customConnectorNodeSelector?: Record<string, string>;
   /** Tolerations of every connector pod (`JOB_KUBE_TOLERATIONS`). Default: none. */
   tolerations?: Toleration[];
   /** Annotations of every connector pod (`JOB_KUBE_ANNOTATIONS`). Default: none. */
@@ -145,6 +151,7 @@ const READERS = {
   metrics: servicesWith("metrics"),
   secretsManager: servicesWith("secretsManager"),
   launcher: ["workloadLauncher"] as PlatformService[],
+  workerTuning: servicesWith("workerTuning"),
 };
 
 /** Env name prefix per job type (chart `_workloads.tpl`; launcher application.yml). */
@@ -205,6 +212,15 @@ export function optionalEnv(args: OptionalEnvArgs, instanceSecretName: string): 
     : pods.nodeSelector;
   if (nonEmpty(discover)) {
     set(READERS.scheduling, "DISCOVER_JOB_KUBE_NODE_SELECTORS", flattenMap(discover));
+  }
+  if (nonEmpty(pods.customConnectorNodeSelector)) {
+    // airbyte.worker.envs renders USE_CUSTOM_NODE_SELECTOR (the base workerTuning group).
+    set(READERS.workerTuning, "USE_CUSTOM_NODE_SELECTOR", "true");
+    set(
+      READERS.scheduling,
+      "JOB_ISOLATED_KUBE_NODE_SELECTORS",
+      flattenMap(pods.customConnectorNodeSelector),
+    );
   }
   if (pods.tolerations?.length) {
     set(READERS.jobs, "JOB_KUBE_TOLERATIONS", tolerationsEnv(pods.tolerations));
@@ -303,6 +319,11 @@ export function optionalEnvProblems(args: OptionalEnvArgs): string[] {
   pairs("connectorPods.nodeSelector", pods.nodeSelector, checkLabelPair);
   pairs("connectorPods.checkNodeSelector", pods.checkNodeSelector, checkLabelPair);
   pairs("connectorPods.discoverNodeSelector", pods.discoverNodeSelector, checkLabelPair);
+  pairs(
+    "connectorPods.customConnectorNodeSelector",
+    pods.customConnectorNodeSelector,
+    checkLabelPair,
+  );
   pairs("connectorPods.labels", pods.labels, checkLabelPair);
   pairs("connectorPods.annotations", pods.annotations, checkAnnotationPair);
   pairs(

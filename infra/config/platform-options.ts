@@ -50,6 +50,7 @@ export function parsePlatformOptions(r: ConfigReader, source: ConfigSource): Pla
       nodeSelector: pairsToMap(r.array("connectorNodeSelector")),
       checkNodeSelector: pairsToMap(r.array("connectorCheckNodeSelector")),
       discoverNodeSelector: pairsToMap(r.array("connectorDiscoverNodeSelector")),
+      customConnectorNodeSelector: pairsToMap(r.array("connectorCustomNodeSelector")),
       tolerations: r.array("connectorTolerations").map(parseToleration),
       annotations: pairsToMap(r.array("connectorAnnotations")),
       labels: pairsToMap(r.array("connectorLabels")),

@@ -301,6 +301,10 @@ export const CONFIG_SCHEMA = {
     "discover pods started from the UI",
     " (DISCOVER_JOB_KUBE_NODE_SELECTORS); empty: connectorNodeSelector",
   ),
+  connectorCustomNodeSelector: nodeSelector(
+    "pods of custom connectors (images added to a workspace rather than from Airbyte's registry)",
+    ", to keep third-party code on its own nodes (USE_CUSTOM_NODE_SELECTOR, JOB_ISOLATED_KUBE_NODE_SELECTORS); empty: as other connectors",
+  ),
   connectorTolerations: {
     type: "array",
     default: [],
