@@ -287,8 +287,11 @@ export class AirbytePlatform extends pulumi.ComponentResource {
       true,
       child,
     );
-    // Connector pods run third-party code: their ServiceAccount gets no token and no Role.
-    // Annotations (IRSA, Workload Identity) let them reach a cloud API as their own identity.
+    // Connector pods run third-party code: their ServiceAccount gets no Role. Its automount
+    // setting only covers pods that leave theirs unset: the launcher mounts the token into check,
+    // discover and spec pods and not into sync pods (airbyte-platform v2.0.0 workload-launcher
+    // ConnectorPodFactory.kt, ReplicationPodFactory.kt). Annotations (IRSA, Workload Identity)
+    // let connectors reach a cloud API as this identity.
     const jobSa = serviceAccount(
       `${name}-job`,
       ns,
