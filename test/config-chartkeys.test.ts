@@ -72,6 +72,21 @@ describe("connector pod, job resource, metrics and secret-store keys", () => {
     expect(p.secretsBackend).not.toHaveProperty("accessKeyId");
   });
 
+  it("takes declared defaults and render's secret placeholders for unset", () => {
+    // What the Pulumi CLI passes (every declared default) and what render adds (a placeholder for
+    // every secret), with none of these keys set by the user.
+    expect(
+      problemsOf({
+        vaultPrefix: "secret/",
+        awsSecretManagerTags: "[]",
+        otlpMetricsStep: "PT1M",
+        awsSecretManagerAccessKeyId: "placeholder-awsSecretManagerAccessKeyId",
+        awsSecretManagerSecretAccessKey: "placeholder-awsSecretManagerSecretAccessKey",
+        vaultAuthToken: "placeholder-vaultAuthToken",
+      }),
+    ).toEqual([]);
+  });
+
   it("reads the Vault token as a secret", () => {
     const p = parseConfig(
       mapSource({

@@ -4,7 +4,7 @@
  */
 import type { OptionalEnvArgs, SecretsBackendArgs } from "../../components/airbyte/optional-env";
 import { ConfigReader, ConfigSource } from "./reader";
-import { ConfigKey, SecretsBackend } from "./schema";
+import { CONFIG_SCHEMA, ConfigKey, KeySpec, SecretsBackend } from "./schema";
 import {
   ResourceSettings,
   pairsToMap,
@@ -38,6 +38,18 @@ const BACKEND_KEYS: Record<Exclude<SecretsBackend, "database">, ConfigKey[]> = {
   vault: ["vaultAddress", "vaultAuthToken", "vaultPrefix"],
 };
 
+/**
+ * Whether a plain key holds something other than its declared default. The Pulumi CLI passes
+ * declared defaults to the program, so presence alone says nothing.
+ */
+function setExplicitly(source: ConfigSource, key: ConfigKey): boolean {
+  const spec = CONFIG_SCHEMA[key] as KeySpec;
+  const raw = source.get(key);
+  if (raw === undefined || raw === "") return false;
+  if (spec.type === "array") return raw.trim() !== "[]";
+  return raw !== String(spec.default ?? "");
+}
+
 export function parsePlatformOptions(r: ConfigReader, source: ConfigSource): PlatformOptions {
   const resources = (key: ConfigKey, defaults: ResourceSettings = {}): ResourceSettings => {
     const s = resourceSettings(r.array(key));
@@ -69,7 +81,7 @@ export function parsePlatformOptions(r: ConfigReader, source: ConfigSource): Pla
   const endpoint = r.string("otlpMetricsEndpoint");
   const step = r.requiredString("otlpMetricsStep");
   if (endpoint) options.otlpMetrics = { endpoint, step };
-  else if (source.get("otlpMetricsStep")) {
+  else if (setExplicitly(source, "otlpMetricsStep")) {
     r.fail(
       "otlpMetricsStep",
       "has no effect without otlpMetricsEndpoint: set that too, or remove this",
@@ -80,11 +92,14 @@ export function parsePlatformOptions(r: ConfigReader, source: ConfigSource): Pla
 
 function parseSecretsBackend(r: ConfigReader, source: ConfigSource): SecretsBackendArgs {
   const backend = (r.string("secretsBackend") ?? "database") as SecretsBackend;
-  // A setting of a backend not chosen would silently do nothing.
+  // A setting of a backend not chosen would silently do nothing. Secrets are left out: their
+  // values cannot be inspected here (render gives every unset one a placeholder), and an unread
+  // secret does no harm.
   for (const [b, keys] of Object.entries(BACKEND_KEYS)) {
     if (b === backend) continue;
     for (const k of keys) {
-      if (source.isSet(k)) {
+      const spec = CONFIG_SCHEMA[k] as KeySpec;
+      if (!(spec.type === "string" && spec.secret) && setExplicitly(source, k)) {
         r.fail(
           k,
           `belongs to secretsBackend ${b}, but secretsBackend is ${backend}: set secretsBackend ${b}, or remove this`,
