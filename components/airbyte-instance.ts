@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { standardLabels } from "../infra/naming";
 import { AirbyteAuthValues } from "./airbyte-auth-secrets";
-import { AirbytePlatform, AirbytePlatformReplicas } from "./airbyte-platform";
+import { AirbytePlatform, AirbytePlatformArgs, AirbytePlatformReplicas } from "./airbyte-platform";
 import { Ingress } from "./ingress";
 import { Minio } from "./minio";
 import { NetworkPolicies, NetworkPoliciesArgs } from "./network-policies";
@@ -104,11 +104,22 @@ export interface AirbyteInstanceArgs {
   /** Default: 1 of each scalable Airbyte service. */
   replicas?: AirbytePlatformReplicas;
   /**
+   * Optional platform settings: connector pods, job resources, OTLP metrics, secret store (see
+   * {@link AirbytePlatformArgs}). Default: none.
+   */
+  platform?: PlatformSettings;
+  /**
    * NetworkPolicy settings and the flows a topology adds (v1's migration job, v2's replication).
    * Default: the instance's own flows, ingress controller in `ingress-nginx`.
    */
   network?: InstanceNetworkSettings;
 }
+
+/** The platform arguments an instance passes through unchanged. */
+export type PlatformSettings = Pick<
+  AirbytePlatformArgs,
+  "connectorPods" | "jobResources" | "jobTypeResources" | "otlpMetrics" | "secretsBackend"
+>;
 
 /** What a topology may set of the instance's {@link NetworkPoliciesArgs}. */
 export type InstanceNetworkSettings = Omit<
@@ -235,6 +246,7 @@ export class AirbyteInstance extends pulumi.ComponentResource {
         },
         authSecrets: args.authSecrets,
         replicas: args.replicas,
+        ...args.platform,
       },
       { ...inNamespace, dependsOn: [ns, temporal.namespaceJob, minio.bucketJob, ...db.dependsOn] },
     );

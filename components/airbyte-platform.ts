@@ -47,8 +47,17 @@ import {
   runtimes,
 } from "./airbyte/service-runtime";
 import { databaseUrl, jdbcQuery } from "./airbyte/database-url";
+import { OptionalEnvArgs, optionalEnv, optionalEnvProblems } from "./airbyte/optional-env";
 
 export { configKeysOf, databaseUrl, jdbcQuery };
+export type {
+  ConnectorPodArgs,
+  JobType,
+  OtlpMetricsArgs,
+  ResourceSettings,
+  SecretsBackendArgs,
+  Toleration,
+} from "./airbyte/optional-env";
 
 /** `airbyte` in every Airbyte image (reference §2, chart security defaults). */
 const AIRBYTE_UID = 1000;
@@ -119,7 +128,13 @@ export interface JobResourceArgs {
   memoryLimit?: pulumi.Input<string>;
 }
 
-export interface AirbytePlatformArgs {
+/**
+ * Also takes the optional settings of {@link OptionalEnvArgs} (all off by default):
+ * `connectorPods` (scheduling, pull secrets, registry mirror, ServiceAccount annotations),
+ * `jobTypeResources` (check, discover and sidecar containers), `otlpMetrics` and `secretsBackend`
+ * (default: the config database).
+ */
+export interface AirbytePlatformArgs extends OptionalEnvArgs {
   /** Namespace to deploy into; connector pods run there too. */
   namespace: pulumi.Input<string>;
   /**
@@ -251,6 +266,7 @@ export class AirbytePlatform extends pulumi.ComponentResource {
     const resourceBounds = { ...DEFAULT_RESOURCES, ...args.resources };
     const jobResources = { ...DEFAULT_JOB_RESOURCES, ...args.jobResources };
     const flags = args.featureFlags ?? "flags: []\n";
+    const optional = optionalEnv(args, `${inst}-airbyte-secrets`);
 
     const child = { parent: this };
     const labels = (svc: string): LabelSpec => ({
@@ -271,8 +287,20 @@ export class AirbytePlatform extends pulumi.ComponentResource {
       true,
       child,
     );
-    // Connector pods run third-party code: their ServiceAccount gets no token and no Role.
-    const jobSa = serviceAccount(`${name}-job`, ns, `${inst}-job`, labels("job"), false, child);
+    // Connector pods run third-party code: their ServiceAccount gets no Role. Its automount
+    // setting only covers pods that leave theirs unset: the launcher mounts the token into check,
+    // discover and spec pods and not into sync pods (airbyte-platform v2.0.0 workload-launcher
+    // ConnectorPodFactory.kt, ReplicationPodFactory.kt). Annotations (IRSA, Workload Identity)
+    // let connectors reach a cloud API as this identity.
+    const jobSa = serviceAccount(
+      `${name}-job`,
+      ns,
+      `${inst}-job`,
+      labels("job"),
+      false,
+      child,
+      args.connectorPods?.serviceAccountAnnotations,
+    );
     const bootloaderSa = serviceAccount(
       `${name}-bootloader`,
       ns,
@@ -340,6 +368,7 @@ export class AirbytePlatform extends pulumi.ComponentResource {
           AB_INSTANCE_ADMIN_CLIENT_ID: auth.instanceAdminClientId,
           AB_INSTANCE_ADMIN_CLIENT_SECRET: auth.instanceAdminClientSecret,
           AB_JWT_SIGNATURE_SECRET: auth.jwtSignatureSecret,
+          ...optional.secretData,
         },
       },
       child,
@@ -482,6 +511,11 @@ export class AirbytePlatform extends pulumi.ComponentResource {
       CONFIG_DB_MAX_POOL_SIZE: "20",
     };
 
+    // The optional settings add keys and may replace base values (e.g. MICROMETER_METRICS_ENABLED).
+    const env: Record<string, pulumi.Input<string>> = { ...config, ...optional.config };
+    const keysOf = (svc: PlatformService): string[] =>
+      [...new Set<string>([...configKeysOf(svc), ...optional.keysOf(svc)])].sort();
+
     // One ConfigMap; each container picks its keys with configMapKeyRef rather than envFrom, so
     // every service sees only what upstream gives it (the bootloader, for one, gets no storage or
     // worker settings) and tests can check each list.
@@ -489,7 +523,7 @@ export class AirbytePlatform extends pulumi.ComponentResource {
       `${name}-env`,
       {
         metadata: objectMeta(ns, `${inst}-airbyte-env`, labels("airbyte-env")),
-        data: { ...config, [FLAGS_KEY]: flags },
+        data: { ...env, [FLAGS_KEY]: flags },
       },
       child,
     );
@@ -499,8 +533,11 @@ export class AirbytePlatform extends pulumi.ComponentResource {
     const envOf = (svc: PlatformService): EnvVar[] => {
       const spec = SERVICE_ENV[svc];
       const env = [
-        ...configKeysOf(svc).map((k) => configMapEnv(k, configMap.metadata.name)),
+        ...keysOf(svc).map((k) => configMapEnv(k, configMap.metadata.name)),
         ...spec.secrets.flatMap((g) => secretRefs[g]),
+        ...optional
+          .secretKeysOf(svc)
+          .map(([n, key]) => secretEnv(n, instanceSecret.metadata.name, key)),
         ...(spec.jobNamespace ? [fieldEnv("JOB_KUBE_NAMESPACE", "metadata.namespace")] : []),
       ];
       return env.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -508,14 +545,12 @@ export class AirbytePlatform extends pulumi.ComponentResource {
     // Env read from a ConfigMap is fixed at container start: a digest of the values a service
     // reads, on its pod template, rolls it when one of them changes (and re-runs the bootloader).
     const configDigest = (svc: PlatformService) =>
-      pulumi
-        .all([pulumi.all(configKeysOf(svc).map((k) => config[k])), flags])
-        .apply(([values, flagsFile]) =>
-          crypto
-            .createHash("sha256")
-            .update(JSON.stringify([configKeysOf(svc), values, flagsFile]))
-            .digest("hex"),
-        );
+      pulumi.all([pulumi.all(keysOf(svc).map((k) => env[k])), flags]).apply(([values, flagsFile]) =>
+        crypto
+          .createHash("sha256")
+          .update(JSON.stringify([keysOf(svc), values, flagsFile]))
+          .digest("hex"),
+      );
     // Root filesystems are read-only; the JVMs write temp files (and the builder its manifests)
     // under /tmp, and WORKSPACE_ROOT/CONFIG_ROOT get scratch space for services that have them.
     const volumesOf = (svc: PlatformService): { volumes: Volume[]; mounts: VolumeMount[] } => {
@@ -789,6 +824,10 @@ function validate(component: string, args: AirbytePlatformArgs): void {
   for (const svc of Object.keys(args.resources ?? {})) {
     if (!(svc in DEFAULT_RESOURCES)) fail(`resources.${svc}`, `is not a service of this component`);
   }
+  const optionalProblems = optionalEnvProblems(args);
+  if (optionalProblems.length) {
+    throw new Error(`AirbytePlatform ${component}: ${optionalProblems.join("; ")}`);
+  }
 }
 
 function serviceAccount(
@@ -798,11 +837,17 @@ function serviceAccount(
   labels: LabelSpec,
   automount: boolean,
   opts: pulumi.CustomResourceOptions,
+  annotations?: Record<string, string>,
 ): k8s.core.v1.ServiceAccount {
   return new k8s.core.v1.ServiceAccount(
     resourceName,
     {
-      metadata: objectMeta(namespace, objectName, labels),
+      metadata: objectMeta(
+        namespace,
+        objectName,
+        labels,
+        annotations && Object.keys(annotations).length ? annotations : undefined,
+      ),
       automountServiceAccountToken: automount,
     },
     opts,

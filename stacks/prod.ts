@@ -49,6 +49,7 @@ export function production(
         ...(options.ingress === false ? { enabled: false } : {}),
       },
       replicas: config.replicas,
+      platform: config.platform,
       network: { ingressControllerNamespace: config.ingress.controllerNamespace },
     },
     { providers: [ctx.kubernetes] },

@@ -13,8 +13,10 @@ import {
   Topology,
 } from "./schema";
 import { hostCidr } from "./validators";
+import { PlatformOptions, parsePlatformOptions } from "./platform-options";
 
 export { ConfigError, PROJECT } from "./reader";
+export type { PlatformOptions } from "./platform-options";
 export type { ConfigSource } from "./reader";
 export { CONFIG_SCHEMA, TOPOLOGIES } from "./schema";
 export type { ActiveInstance, ConfigKey, KeySpec, ReplicaRole, SslMode, Topology } from "./schema";
@@ -102,6 +104,8 @@ export interface StackConfig {
   database: { storageSize: string };
   storageClassName?: string;
   replicas: ReplicaCounts;
+  /** Connector pods, job resources, metrics and secret store of every Airbyte (off by default). */
+  platform: PlatformOptions;
   /** Present from v1. */
   coreWorker?: CoreWorkerConfig;
   /** Present from v1. */
@@ -164,6 +168,7 @@ export function parseConfig(source: ConfigSource): StackConfig {
       workloadApiServer: r.integer("workloadApiServerReplicas"),
       connectorBuilderServer: r.integer("connectorBuilderServerReplicas"),
     },
+    platform: parsePlatformOptions(r, source),
   };
   if (config.topology === "v1" || config.topology === "v2") {
     config.coreWorker = parseCoreWorker(r, source);

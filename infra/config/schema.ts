@@ -14,6 +14,20 @@ import {
   checkPinnedImage,
   checkCronSchedule,
 } from "./validators";
+import {
+  checkAnnotationPair,
+  checkAwsRegion,
+  checkAwsTag,
+  checkHttpUrl,
+  checkImageRegistry,
+  checkIsoDuration,
+  checkKmsKeyArn,
+  checkLabelPair,
+  checkObjectAnnotationPair,
+  checkResourceItem,
+  checkToleration,
+  checkVaultPrefix,
+} from "./job-validators";
 
 export const TOPOLOGIES = ["v0", "v1", "v2"] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
@@ -47,6 +61,10 @@ export type ActiveInstance = (typeof ACTIVE_INSTANCES)[number];
 
 const BOOLEANS = ["false", "true"] as const;
 
+/** Where Airbyte keeps connector credentials; see {@link CONFIG_SCHEMA} `secretsBackend`. */
+export const SECRETS_BACKENDS = ["database", "aws-secret-manager", "vault"] as const;
+export type SecretsBackend = (typeof SECRETS_BACKENDS)[number];
+
 interface KeyBase {
   description: string;
   /** A value that would pass, shown in the fix hint of an error. */
@@ -77,6 +95,22 @@ export interface ArrayKey extends KeyBase {
 }
 
 export type KeySpec = StringKey | IntegerKey | ArrayKey;
+
+const nodeSelector = (pods: string, fallback: string): ArrayKey => ({
+  type: "array",
+  default: [],
+  check: checkLabelPair,
+  example: "node-pool=connectors",
+  description: `Node labels (\`key=value\`) ${pods} must match${fallback}.`,
+});
+
+const jobResources = (containers: string, env: string): ArrayKey => ({
+  type: "array",
+  default: [],
+  check: checkResourceItem,
+  example: "memoryLimit=2Gi",
+  description: `Requests and limits of ${containers} as \`cpuRequest=\`, \`cpuLimit=\`, \`memoryRequest=\`, \`memoryLimit=\` items (${env}); empty: Airbyte's defaults.`,
+});
 
 const replicas = (service: string): IntegerKey => ({
   type: "integer",
@@ -254,6 +288,165 @@ export const CONFIG_SCHEMA = {
     ...replicas("OAuth2 Proxy"),
     default: 2,
     description: "Replicas of the OAuth2 Proxy.",
+  },
+  connectorNodeSelector: nodeSelector(
+    "every connector pod (check, discover, spec, sync)",
+    " (JOB_KUBE_NODE_SELECTORS; also check, discover and spec pods' unless set below, since Airbyte does not fall back for them)",
+  ),
+  connectorCheckNodeSelector: nodeSelector(
+    "check pods started from the UI",
+    " (CHECK_JOB_KUBE_NODE_SELECTORS); empty: connectorNodeSelector",
+  ),
+  connectorDiscoverNodeSelector: nodeSelector(
+    "discover pods started from the UI",
+    " (DISCOVER_JOB_KUBE_NODE_SELECTORS); empty: connectorNodeSelector",
+  ),
+  connectorCustomNodeSelector: nodeSelector(
+    "pods of custom connectors (images added to a workspace rather than from Airbyte's registry)",
+    ", to keep third-party code on its own nodes (USE_CUSTOM_NODE_SELECTOR, JOB_ISOLATED_KUBE_NODE_SELECTORS); empty: as other connectors",
+  ),
+  connectorTolerations: {
+    type: "array",
+    default: [],
+    check: checkToleration,
+    example: "key=dedicated,operator=Equal,value=connectors,effect=NoSchedule",
+    description:
+      "Tolerations of every connector pod, one per item as `key=…,operator=Equal|Exists[,value=…],effect=…` (JOB_KUBE_TOLERATIONS).",
+  },
+  connectorAnnotations: {
+    type: "array",
+    default: [],
+    check: checkAnnotationPair,
+    example: "cluster-autoscaler.kubernetes.io/safe-to-evict=false",
+    description:
+      "Annotations (`key=value`, no `,` in values) of every connector pod (JOB_KUBE_ANNOTATIONS).",
+  },
+  connectorLabels: {
+    type: "array",
+    default: [],
+    check: checkLabelPair,
+    example: "team=data",
+    description:
+      "Extra labels (`key=value`) of every connector pod (JOB_KUBE_LABELS and the check/discover/spec variants); Airbyte's own labels stay.",
+  },
+  connectorImagePullSecrets: {
+    type: "array",
+    default: [],
+    check: checkDnsLabel,
+    example: "registry-credentials",
+    description:
+      "docker-registry Secrets in the instance namespace that connector pods pull with (JOB_KUBE_MAIN_CONTAINER_IMAGE_PULL_SECRET); create them yourself.",
+  },
+  connectorImageRegistry: {
+    type: "string",
+    default: "",
+    check: checkImageRegistry,
+    example: "registry.example.com/dockerhub",
+    description:
+      "Registry mirror (`host[:port][/path]`) for connector images (JOB_KUBE_CONNECTOR_IMAGE_REGISTRY) and the orchestrator, sidecar, init and profiler images of connector pods; empty: Docker Hub.",
+  },
+  connectorServiceAccountAnnotations: {
+    type: "array",
+    default: [],
+    check: checkObjectAnnotationPair,
+    example: "eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/airbyte-connectors",
+    description:
+      "Annotations (`key=value`) of the connectors' ServiceAccount `<instance>-job`, e.g. IRSA's eks.amazonaws.com/role-arn or GKE's iam.gke.io/gcp-service-account.",
+  },
+  connectorResources: jobResources(
+    "every connector container (JOB_MAIN_CONTAINER_*)",
+    "Airbyte 2.0.x also sizes sync orchestrators from these; each item replaces one of the defaults 250m/2 CPU, 512Mi/2Gi memory",
+  ),
+  connectorCheckResources: jobResources("check containers", "CHECK_JOB_MAIN_CONTAINER_*"),
+  connectorDiscoverResources: jobResources("discover containers", "DISCOVER_JOB_MAIN_CONTAINER_*"),
+  connectorSidecarResources: jobResources(
+    "the sidecar of check, discover and spec pods",
+    "SIDECAR_MAIN_CONTAINER_*",
+  ),
+  otlpMetricsEndpoint: {
+    type: "string",
+    default: "",
+    check: checkHttpUrl,
+    example: "http://otel-collector.monitoring:4318/v1/metrics",
+    description:
+      "OTLP/HTTP metrics URL of an OpenTelemetry collector; set, every Airbyte service and sync orchestrator exports Micrometer metrics there (MICROMETER_METRICS_OTLP_ENABLED, OTEL_COLLECTOR_ENDPOINT). Empty: no metrics.",
+  },
+  otlpMetricsStep: {
+    type: "string",
+    default: "PT1M",
+    check: checkIsoDuration,
+    example: "PT30S",
+    description: "OTLP export interval, ISO-8601 (MICROMETER_METRICS_STEP).",
+  },
+  secretsBackend: {
+    type: "string",
+    default: "database",
+    oneOf: SECRETS_BACKENDS,
+    example: "vault",
+    description:
+      "Where Airbyte stores connector credentials: database (its config database, SECRET_PERSISTENCE=TESTING_CONFIG_DB_TABLE), aws-secret-manager (AWS_SECRET_MANAGER) or vault (VAULT). Changing it does not move stored secrets.",
+  },
+  awsSecretManagerRegion: {
+    type: "string",
+    default: "",
+    check: checkAwsRegion,
+    example: "eu-west-1",
+    description:
+      "aws-secret-manager: region (AWS_SECRET_MANAGER_REGION); required with that backend.",
+  },
+  awsSecretManagerAccessKeyId: {
+    type: "string",
+    secret: true,
+    default: "",
+    example: "<access key id>",
+    description:
+      "aws-secret-manager: access key id for the Airbyte services (set with --secret, with awsSecretManagerSecretAccessKey); empty: the AWS default chain (IRSA, instance profile). Connector pods always use that chain.",
+  },
+  awsSecretManagerSecretAccessKey: {
+    type: "string",
+    secret: true,
+    default: "",
+    example: "<secret access key>",
+    description:
+      "aws-secret-manager: secret access key of awsSecretManagerAccessKeyId (set with --secret).",
+  },
+  awsSecretManagerTags: {
+    type: "array",
+    default: [],
+    check: checkAwsTag,
+    example: "team=data",
+    description:
+      "aws-secret-manager: tags (`key=value`) put on the secrets Airbyte creates (AWS_SECRET_MANAGER_SECRET_TAGS).",
+  },
+  awsSecretManagerKmsKeyArn: {
+    type: "string",
+    default: "",
+    check: checkKmsKeyArn,
+    example: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    description:
+      "aws-secret-manager: KMS key of the secrets (AWS_KMS_KEY_ARN); empty: the account default.",
+  },
+  vaultAddress: {
+    type: "string",
+    default: "",
+    check: checkHttpUrl,
+    example: "https://vault.example.com:8200",
+    description: "vault: address of the Vault server (VAULT_ADDRESS); required with that backend.",
+  },
+  vaultPrefix: {
+    type: "string",
+    default: "secret/",
+    check: checkVaultPrefix,
+    example: "secret/airbyte/",
+    description: "vault: KV path prefix of Airbyte's secrets (VAULT_PREFIX).",
+  },
+  vaultAuthToken: {
+    type: "string",
+    secret: true,
+    default: "",
+    example: "<vault token>",
+    description:
+      "vault: token (set with --secret; required with that backend); Airbyte services and connector pods read it from the instance Secret.",
   },
   coreWorkerHost: {
     type: "string",
