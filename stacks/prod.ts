@@ -49,6 +49,8 @@ export function production(
         ...(options.ingress === false ? { enabled: false } : {}),
       },
       replicas: config.replicas,
+      trackingEnabled: config.trackingEnabled,
+      caBundleSecretName: config.caBundleSecretName,
       network: { ingressControllerNamespace: config.ingress.controllerNamespace },
     },
     { providers: [ctx.kubernetes] },

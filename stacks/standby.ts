@@ -92,6 +92,8 @@ export function standbyReplica(ctx: StackContext, args: StandbyReplicaArgs): Air
         proxyBodySizeMb: config.ingress.proxyBodySizeMb,
       },
       replicas: config.replicas,
+      trackingEnabled: config.trackingEnabled,
+      caBundleSecretName: config.caBundleSecretName,
       network: { ingressControllerNamespace: config.ingress.controllerNamespace, ...args.network },
     },
     // Temporal and the platform start only once core-worker-01's roles and databases exist.

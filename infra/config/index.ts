@@ -101,6 +101,10 @@ export interface StackConfig {
   storage: { type: StorageType; size: string; logRetentionDays: number };
   database: { storageSize: string };
   storageClassName?: string;
+  /** Airbyte's usage tracking (trackingEnabled). */
+  trackingEnabled: boolean;
+  /** Secret with extra CA certificates for Airbyte's containers (caBundleSecretName). */
+  caBundleSecretName?: string;
   replicas: ReplicaCounts;
   /** Present from v1. */
   coreWorker?: CoreWorkerConfig;
@@ -157,6 +161,8 @@ export function parseConfig(source: ConfigSource): StackConfig {
     },
     database: { storageSize: r.requiredString("databaseStorageSize") },
     storageClassName: r.string("storageClassName"),
+    trackingEnabled: r.string("trackingEnabled") !== "false",
+    caBundleSecretName: r.string("caBundleSecretName"),
     replicas: {
       server: r.integer("serverReplicas"),
       worker: r.integer("workerReplicas"),
