@@ -7,10 +7,9 @@ import { expect } from "vitest";
 import type { Graph } from "../../support/graph";
 import { metadataOf, podSpecOf } from "../../support/graph";
 import { ourInstances } from "../chart/compare";
-import facts from "./facts.json";
-import type { ImagesFacts } from "./facts-types";
+import { imagesFacts } from "./load";
 
-export const IMAGE_FACTS = facts as unknown as ImagesFacts;
+const IMAGE_FACTS = imagesFacts();
 
 /** `java.io.tmpdir` of the JVM on Linux (no -Djava.io.tmpdir in the images' commands). */
 const JVM_TEMP = "/tmp";
