@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { standardLabels } from "../infra/naming";
 import { AirbyteAuthValues } from "./airbyte-auth-secrets";
 import { AirbytePlatform, AirbytePlatformArgs, AirbytePlatformReplicas } from "./airbyte-platform";
+import { CA_BUNDLE_PEM } from "./airbyte/ca-trust";
 import { Ingress } from "./ingress";
 import { Minio } from "./minio";
 import { NetworkPolicies, NetworkPoliciesArgs } from "./network-policies";
@@ -103,6 +104,10 @@ export interface AirbyteInstanceArgs {
   ingress: IngressSettings;
   /** Default: 1 of each scalable Airbyte service. */
   replicas?: AirbytePlatformReplicas;
+  /** Airbyte's usage tracking. Default: `true`, as the chart. */
+  trackingEnabled?: boolean;
+  /** Secret in {@link namespace} with a PEM CA bundle under `ca.crt`. Default: none. */
+  caBundleSecretName?: string;
   /**
    * Optional platform settings: connector pods, job resources, OTLP metrics, secret store (see
    * {@link AirbytePlatformArgs}). Default: none.
@@ -247,6 +252,8 @@ export class AirbyteInstance extends pulumi.ComponentResource {
         authSecrets: args.authSecrets,
         replicas: args.replicas,
         ...args.platform,
+        trackingEnabled: args.trackingEnabled,
+        caBundleSecretName: args.caBundleSecretName,
       },
       { ...inNamespace, dependsOn: [ns, temporal.namespaceJob, minio.bucketJob, ...db.dependsOn] },
     );
@@ -388,7 +395,12 @@ export class AirbyteInstance extends pulumi.ComponentResource {
       password: pulumi.secret(c.password),
       airbyteDatabase: pulumi.output(c.airbyteDatabase ?? "db-airbyte"),
       tls: sslMode !== "disable",
-      jdbcParameters: `sslmode=${sslMode}`,
+      // PostgreSQL's JDBC driver verifies against `sslrootcert`, by default a file under the
+      // user's home that the images lack; the bundle update-ca-trust extracts holds the images'
+      // CAs and the one from caBundleSecretName.
+      jdbcParameters: sslMode.startsWith("verify-")
+        ? `sslmode=${sslMode}&sslrootcert=${CA_BUNDLE_PEM}`
+        : `sslmode=${sslMode}`,
       networkCidrs: c.networkCidrs,
       dependsOn: [] as pulumi.Resource[],
     };

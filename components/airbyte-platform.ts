@@ -41,6 +41,7 @@ import {
 import { ConfigKey, SERVICE_ENV, SecretGroup, configKeysOf } from "./airbyte/service-env";
 import {
   BUILDER_SERVICE_PORT,
+  MANAGEMENT_PORT,
   OBJECT_SUFFIX,
   SERVER_PORT,
   WORKLOAD_API_SERVICE_PORT,
@@ -48,6 +49,7 @@ import {
 } from "./airbyte/service-runtime";
 import { databaseUrl, jdbcQuery } from "./airbyte/database-url";
 import { OptionalEnvArgs, optionalEnv, optionalEnvProblems } from "./airbyte/optional-env";
+import { caTrust } from "./airbyte/ca-trust";
 
 export { configKeysOf, databaseUrl, jdbcQuery };
 export type {
@@ -65,6 +67,8 @@ const AIRBYTE_UID = 1000;
 /** The bootloader creates and updates this Secret by this name (reference §7, pitfall 8). */
 export const AUTH_SECRET_NAME = "airbyte-auth-secrets";
 const FLAGS_DIR = "/etc/launchdarkly";
+/** Segment write key the chart ships (2.0.19, `templates/config/_tracking.tpl`); not a secret. */
+const SEGMENT_WRITE_KEY = "7UDdp5K55CyiGgsauOr2pNNujGvmhaeu";
 const FLAGS_KEY = "flags.yml";
 
 export type AirbyteRole = "active" | "standby";
@@ -186,6 +190,12 @@ export interface AirbytePlatformArgs extends OptionalEnvArgs {
    * service. Default: `flags: []` (Airbyte's built-in defaults).
    */
   featureFlags?: pulumi.Input<string>;
+  /**
+   * A Secret in {@link namespace} holding a PEM CA bundle under `ca.crt`, added to the trust store
+   * of every Airbyte container (the image's `update-ca-trust`), e.g. the CA of an external
+   * PostgreSQL verified with `verify-ca`/`verify-full`. Default: none (the image's CAs only).
+   */
+  caBundleSecretName?: pulumi.Input<string>;
 }
 
 const DEFAULT_RESOURCES: Record<PlatformService, ResourceBounds> = {
@@ -451,20 +461,32 @@ export class AirbytePlatform extends pulumi.ComponentResource {
       MINIO_ENDPOINT: args.storage.endpoint,
       S3_PATH_STYLE_ACCESS: "true",
       TEMPORAL_HOST: args.temporalHost,
-      TEMPORAL_WORKER_PORTS: Array.from({ length: 41 }, (_, i) => 9000 + i).join(","),
+      // Space-separated, as the chart renders them.
+      TEMPORAL_WORKER_PORTS: Array.from({ length: 41 }, (_, i) => 9000 + i).join(" "),
       JOB_KUBE_SERVICEACCOUNT: jobSa.metadata.name,
       JOB_KUBE_LOCAL_VOLUME_ENABLED: "false",
       JOB_ERROR_REPORTING_STRATEGY: "logging",
       LOG_LEVEL: args.logLevel ?? "INFO",
       MICROMETER_METRICS_ENABLED: "false",
+      MICROMETER_METRICS_OTLP_ENABLED: "false",
+      MICROMETER_METRICS_STATSD_ENABLED: "false",
+      MICROMETER_METRICS_STATSD_FLAVOR: "datadog",
+      MICROMETER_METRICS_STEP: "PT1M",
+      PUBLISH_METRICS: "true",
+      STATSD_PORT: "8125",
       MICRONAUT_ENVIRONMENTS: "k8s,control-plane,edition-community",
       // Explicit (pitfall 10): connector credentials live in `db-airbyte`'s `secrets` table, so
       // they travel with the database to a replica.
       SECRET_PERSISTENCE: "TESTING_CONFIG_DB_TABLE",
+      // Only the strategy picks Segment's client, which refuses an empty key at start-up
+      // (airbyte-platform v2.0.0, airbyte-analytics TrackingClient.kt); the launcher copies both
+      // into every orchestrator pod. The key is the chart's (2.0.19 `_tracking.tpl`), shipped
+      // either way as the chart does: with tracking off it is never used.
       TRACKING_ENABLED: toText(args.trackingEnabled ?? true),
       TRACKING_STRATEGY: pulumi
         .output(args.trackingEnabled ?? true)
         .apply((on) => (on ? "segment" : "logging")),
+      SEGMENT_WRITE_KEY: SEGMENT_WRITE_KEY,
       CONFIG_ROOT: "/configs",
       MAX_CHECK_WORKERS: "30",
       MAX_NOTIFY_WORKERS: "30",
@@ -474,6 +496,7 @@ export class AirbytePlatform extends pulumi.ComponentResource {
       SYNC_JOB_INIT_RETRY_TIMEOUT_MINUTES: "5",
       USE_CUSTOM_NODE_SELECTOR: "false",
       USE_STREAM_CAPABLE_STATE: "true",
+      WORKSPACE_DOCKER_MOUNT: "airbyte_workspace",
       WORKSPACE_ROOT: "/workspace",
       WORKER_ENVIRONMENT: "kubernetes",
       CONNECTOR_SPECIFIC_RESOURCE_DEFAULTS_ENABLED: "true",
@@ -481,10 +504,18 @@ export class AirbytePlatform extends pulumi.ComponentResource {
       JOB_MAIN_CONTAINER_CPU_LIMIT: jobResources.cpuLimit,
       JOB_MAIN_CONTAINER_MEMORY_REQUEST: jobResources.memoryRequest,
       JOB_MAIN_CONTAINER_MEMORY_LIMIT: jobResources.memoryLimit,
+      FILE_TRANSFER_EPHEMERAL_STORAGE_LIMIT: "5G",
+      FILE_TRANSFER_EPHEMERAL_STORAGE_REQUEST: "5G",
       WORKLOAD_API_SERVER_ENABLED: "true",
       WORKLOAD_API_HOST: pulumi.interpolate`http://${host("workloadApiServer")}:${WORKLOAD_API_SERVICE_PORT}`,
       KUBERNETES_CLIENT_MAX_IDLE_CONNECTIONS: "100",
       PUB_SUB_ENABLED: "false",
+      // The chart's flags without its Datadog agent and profiler, which need a Datadog agent we
+      // do not run: 75% of the pod's memory for the heap, and exit (not limp on) when it is out.
+      CONTAINER_ORCHESTRATOR_JAVA_OPTS: "-XX:+ExitOnOutOfMemoryError -XX:MaxRAMPercentage=75.0",
+      CONTAINER_ORCHESTRATOR_SECRET_MOUNT_PATH: "/secrets/gcp-creds",
+      CONTAINER_ORCHESTRATOR_DATA_PLANE_CREDS_SECRET_KEY: "sa.json",
+      CONTAINER_ORCHESTRATOR_DATA_PLANE_CREDS_SECRET_MOUNT_PATH: "/secrets/dataplane-creds",
       DATA_CHECK_TASK_QUEUES: "CHECK_CONNECTION",
       DATA_DISCOVER_TASK_QUEUES: "DISCOVER_SCHEMA",
       DATA_SYNC_TASK_QUEUES: "SYNC",
@@ -509,6 +540,9 @@ export class AirbytePlatform extends pulumi.ComponentResource {
       RUN_DECLARATIVE_SOURCES_UPDATER: "true",
       AUDIT_LOGGING_ENABLED: "false",
       CONFIG_DB_MAX_POOL_SIZE: "20",
+      GCS_DATA_SALES_CUSTOMER_ATTRIBUTES_OBJECT_PREFIX: "data/sales_customer_attributes",
+      WEBAPP_DATADOG_SERVICE: "airbyte-webapp",
+      WEBAPP_DATADOG_SITE: "datadoghq.com",
     };
 
     // The optional settings add keys and may replace base values (e.g. MICROMETER_METRICS_ENABLED).
@@ -539,6 +573,8 @@ export class AirbytePlatform extends pulumi.ComponentResource {
           .secretKeysOf(svc)
           .map(([n, key]) => secretEnv(n, instanceSecret.metadata.name, key)),
         ...(spec.jobNamespace ? [fieldEnv("JOB_KUBE_NAMESPACE", "metadata.namespace")] : []),
+        // The node's StatsD agent, as the chart points the metrics group at it.
+        ...(spec.config.includes("metrics") ? [fieldEnv("STATSD_HOST", "status.hostIP")] : []),
       ];
       return env.sort((a, b) => (a.name < b.name ? -1 : 1));
     };
@@ -553,6 +589,8 @@ export class AirbytePlatform extends pulumi.ComponentResource {
       );
     // Root filesystems are read-only; the JVMs write temp files (and the builder its manifests)
     // under /tmp, and WORKSPACE_ROOT/CONFIG_ROOT get scratch space for services that have them.
+    // The image's entrypoint rewrites the trust store at start: see ./airbyte/ca-trust.
+    const trust = caTrust(args.caBundleSecretName);
     const volumesOf = (svc: PlatformService): { volumes: Volume[]; mounts: VolumeMount[] } => {
       const dirs: [string, string][] = [["tmp", "/tmp"]];
       if (SERVICE_ENV[svc].config.includes("workerTuning")) {
@@ -561,6 +599,7 @@ export class AirbytePlatform extends pulumi.ComponentResource {
       return {
         volumes: [
           ...dirs.map(([n]) => scratchVolume(n)),
+          ...trust.volumes,
           {
             name: "flags",
             configMap: {
@@ -571,6 +610,7 @@ export class AirbytePlatform extends pulumi.ComponentResource {
         ],
         mounts: [
           ...dirs.map(([n, path]) => ({ name: n, mountPath: path })),
+          trust.mount,
           // Pods roll when the flags change (the digest includes them): the flag client's file
           // watcher looks for `flags.yml` events, which Kubernetes' symlink swap does not raise.
           { name: "flags", mountPath: FLAGS_DIR, readOnly: true },
@@ -601,7 +641,12 @@ export class AirbytePlatform extends pulumi.ComponentResource {
           // A failed pod stays for its logs; a handful of retries covers a database still starting.
           restartPolicy: "Never",
           backoffLimit: 4,
-          containers: [containerOf("bootloader", {})],
+          initContainers: [trust.initContainer(airbyteImage(OBJECT_SUFFIX.bootloader))],
+          containers: [
+            containerOf("bootloader", {
+              ports: [{ name: "management", containerPort: MANAGEMENT_PORT }],
+            }),
+          ],
           volumes: volumesOf("bootloader").volumes,
         },
         {
@@ -637,6 +682,7 @@ export class AirbytePlatform extends pulumi.ComponentResource {
           ...extra,
           securityContext: podSecurityContext(AIRBYTE_UID),
           podAnnotations: { "checksum/config": configDigest(svc) },
+          initContainers: [trust.initContainer(airbyteImage(OBJECT_SUFFIX[svc]))],
           containers: [
             containerOf(svc, {
               ports: rt.ports,

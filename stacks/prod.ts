@@ -50,6 +50,8 @@ export function production(
       },
       replicas: config.replicas,
       platform: config.platform,
+      trackingEnabled: config.trackingEnabled,
+      caBundleSecretName: config.caBundleSecretName,
       network: { ingressControllerNamespace: config.ingress.controllerNamespace },
     },
     { providers: [ctx.kubernetes] },

@@ -93,6 +93,8 @@ export function standbyReplica(ctx: StackContext, args: StandbyReplicaArgs): Air
       },
       replicas: config.replicas,
       platform: config.platform,
+      trackingEnabled: config.trackingEnabled,
+      caBundleSecretName: config.caBundleSecretName,
       network: { ingressControllerNamespace: config.ingress.controllerNamespace, ...args.network },
     },
     // Temporal and the platform start only once core-worker-01's roles and databases exist.

@@ -59,8 +59,11 @@ describe("AirbyteInstance on an external database", () => {
       string,
       string
     >;
+    // verify-full: PostgreSQL's JDBC driver checks against `sslrootcert`, the bundle the images'
+    // update-ca-trust extracts (its default, ~/.postgresql/root.crt, is in no Airbyte image).
     expect(env.DATABASE_URL).toBe(
-      "jdbc:postgresql://db.example.internal:6432/db-airbyte?sslmode=verify-full",
+      "jdbc:postgresql://db.example.internal:6432/db-airbyte?sslmode=verify-full" +
+        "&sslrootcert=%2Fetc%2Fpki%2Fca-trust%2Fextracted%2Fpem%2Ftls-ca-bundle.pem",
     );
     const temporal = podSpecOf(graph.one("Deployment", "airbyte-replica-temporal")).containers[0];
     const tenv = envOf(temporal);

@@ -90,7 +90,7 @@ describe("AirbytePlatform (active, defaults)", () => {
       JOB_MAIN_CONTAINER_MEMORY_REQUEST: "512Mi",
       JOB_MAIN_CONTAINER_MEMORY_LIMIT: "2Gi",
     });
-    expect(cmData.TEMPORAL_WORKER_PORTS.split(",")).toHaveLength(41);
+    expect(cmData.TEMPORAL_WORKER_PORTS.split(" ")).toHaveLength(41);
   });
 
   it("gives each service the variables upstream gives it", () => {

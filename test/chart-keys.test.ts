@@ -126,6 +126,9 @@ describe("chart-keys contract", () => {
     const base: Record<string, string> = {
       SECRET_PERSISTENCE: "TESTING_CONFIG_DB_TABLE",
       MICROMETER_METRICS_ENABLED: "false",
+      // A chart default restored by the fidelity contract (test/contracts/chart/facts.json).
+      MICROMETER_METRICS_OTLP_ENABLED: "false",
+      MICROMETER_METRICS_STEP: "PT1M",
       USE_CUSTOM_NODE_SELECTOR: "false",
       CONNECTOR_SIDECAR_IMAGE: `airbyte/connector-sidecar:${AIRBYTE_VERSION}`,
       CONTAINER_ORCHESTRATOR_IMAGE: `airbyte/container-orchestrator:${AIRBYTE_VERSION}`,

@@ -5,10 +5,10 @@
 import type { PlatformService } from "../airbyte-platform";
 
 /**
- * ConfigMap keys by the chart's groups (reference §4.1), trimmed to keys with a value: the chart
- * renders many empty ones, and an absent variable lets the app use its own default. Temporal
- * server settings of the chart's `temporal` group (AUTO_SETUP, BIND_ON_IP…) are left out: only
- * the Temporal server reads them.
+ * ConfigMap keys by the chart's groups (reference §4.1). Every key the chart 2.0.19 renders with
+ * a non-empty default is here; keys it renders empty are left out (an absent variable lets the
+ * app use its own default). Each other difference is in the reviewed table of
+ * `test/contracts/chart/intended-differences.ts`, which the fidelity test holds this to.
  */
 export const GROUPS = {
   common: [
@@ -60,10 +60,19 @@ export const GROUPS = {
   jobs: ["JOB_KUBE_SERVICEACCOUNT", "JOB_KUBE_LOCAL_VOLUME_ENABLED"],
   jobsErrors: ["JOB_ERROR_REPORTING_STRATEGY"],
   logging: ["LOG_LEVEL"],
-  metrics: ["MICROMETER_METRICS_ENABLED"],
+  // Exporters stay off unless enabled; the chart renders their settings either way.
+  metrics: [
+    "MICROMETER_METRICS_ENABLED",
+    "MICROMETER_METRICS_OTLP_ENABLED",
+    "MICROMETER_METRICS_STATSD_ENABLED",
+    "MICROMETER_METRICS_STATSD_FLAVOR",
+    "MICROMETER_METRICS_STEP",
+    "PUBLISH_METRICS",
+    "STATSD_PORT",
+  ],
   micronaut: ["MICRONAUT_ENVIRONMENTS"],
   secretsManager: ["SECRET_PERSISTENCE"],
-  tracking: ["TRACKING_ENABLED", "TRACKING_STRATEGY"],
+  tracking: ["TRACKING_ENABLED", "TRACKING_STRATEGY", "SEGMENT_WRITE_KEY"],
   workerTuning: [
     "CONFIG_ROOT",
     "MAX_CHECK_WORKERS",
@@ -74,6 +83,7 @@ export const GROUPS = {
     "SYNC_JOB_INIT_RETRY_TIMEOUT_MINUTES",
     "USE_CUSTOM_NODE_SELECTOR",
     "USE_STREAM_CAPABLE_STATE",
+    "WORKSPACE_DOCKER_MOUNT",
     "WORKSPACE_ROOT",
     "WORKER_ENVIRONMENT",
   ],
@@ -83,9 +93,19 @@ export const GROUPS = {
     "JOB_MAIN_CONTAINER_CPU_LIMIT",
     "JOB_MAIN_CONTAINER_MEMORY_REQUEST",
     "JOB_MAIN_CONTAINER_MEMORY_LIMIT",
+    "FILE_TRANSFER_EPHEMERAL_STORAGE_LIMIT",
+    "FILE_TRANSFER_EPHEMERAL_STORAGE_REQUEST",
   ],
   workloadApi: ["WORKLOAD_API_SERVER_ENABLED", "WORKLOAD_API_HOST"],
-  workloads: ["KUBERNETES_CLIENT_MAX_IDLE_CONNECTIONS", "PUB_SUB_ENABLED"],
+  workloads: [
+    "KUBERNETES_CLIENT_MAX_IDLE_CONNECTIONS",
+    "PUB_SUB_ENABLED",
+    // The orchestrator pods' JVM flags (heap share, exit on OOM), read by the launcher.
+    "CONTAINER_ORCHESTRATOR_JAVA_OPTS",
+    "CONTAINER_ORCHESTRATOR_SECRET_MOUNT_PATH",
+    "CONTAINER_ORCHESTRATOR_DATA_PLANE_CREDS_SECRET_KEY",
+    "CONTAINER_ORCHESTRATOR_DATA_PLANE_CREDS_SECRET_MOUNT_PATH",
+  ],
   queues: ["DATA_CHECK_TASK_QUEUES", "DATA_DISCOVER_TASK_QUEUES", "DATA_SYNC_TASK_QUEUES"],
   launcher: [
     "CONTROL_PLANE_TOKEN_ENDPOINT",
@@ -111,7 +131,13 @@ export const GROUPS = {
   // gets them (and the mounted file) so a flag set in `featureFlags` applies everywhere alike.
   featureFlags: ["FEATURE_FLAG_CLIENT", "FEATURE_FLAG_PATH"],
   cron: ["UPDATE_DEFINITIONS_CRON_ENABLED", "RUN_DECLARATIVE_SOURCES_UPDATER"],
-  server: ["AUDIT_LOGGING_ENABLED", "CONFIG_DB_MAX_POOL_SIZE"],
+  server: [
+    "AUDIT_LOGGING_ENABLED",
+    "CONFIG_DB_MAX_POOL_SIZE",
+    "GCS_DATA_SALES_CUSTOMER_ATTRIBUTES_OBJECT_PREFIX",
+    "WEBAPP_DATADOG_SERVICE",
+    "WEBAPP_DATADOG_SITE",
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Group = keyof typeof GROUPS;

@@ -103,6 +103,10 @@ export interface StackConfig {
   storage: { type: StorageType; size: string; logRetentionDays: number };
   database: { storageSize: string };
   storageClassName?: string;
+  /** Airbyte's usage tracking (trackingEnabled). */
+  trackingEnabled: boolean;
+  /** Secret with extra CA certificates for Airbyte's containers (caBundleSecretName). */
+  caBundleSecretName?: string;
   replicas: ReplicaCounts;
   /** Connector pods, job resources, metrics and secret store of every Airbyte (off by default). */
   platform: PlatformOptions;
@@ -161,6 +165,8 @@ export function parseConfig(source: ConfigSource): StackConfig {
     },
     database: { storageSize: r.requiredString("databaseStorageSize") },
     storageClassName: r.string("storageClassName"),
+    trackingEnabled: r.string("trackingEnabled") !== "false",
+    caBundleSecretName: r.string("caBundleSecretName"),
     replicas: {
       server: r.integer("serverReplicas"),
       worker: r.integer("workerReplicas"),

@@ -279,6 +279,22 @@ export const CONFIG_SCHEMA = {
     example: "fast-ssd",
     description: "StorageClass of every volume; empty uses the cluster default.",
   },
+  trackingEnabled: {
+    type: "string",
+    default: "true",
+    oneOf: BOOLEANS,
+    example: "false",
+    description:
+      "Airbyte's anonymous usage tracking (Segment, with the chart's write key); false logs the events instead of sending them (TRACKING_STRATEGY=logging).",
+  },
+  caBundleSecretName: {
+    type: "string",
+    default: "",
+    check: checkDnsLabel,
+    example: "corporate-ca",
+    description:
+      "Secret (in every Airbyte namespace) with a PEM CA bundle under `ca.crt`, added to the trust store of every Airbyte container; with coreWorkerSslMode verify-ca/verify-full the replica's Airbyte verifies core-worker-01 against it. Empty: the images' CAs only.",
+  },
   serverReplicas: replicas("server (API and UI)"),
   workerReplicas: replicas("worker"),
   workloadLauncherReplicas: replicas("workload launcher"),
