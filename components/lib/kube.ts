@@ -202,14 +202,37 @@ export function deployment(
 export interface StatefulSetArgs extends PodArgs {
   /** The headless or regular Service that governs the pods' DNS names. */
   serviceName: pulumi.Input<string>;
-  volumeClaimTemplates: core.PersistentVolumeClaim[];
+  volumeClaimTemplates: ClaimTemplate[];
 }
 
+/** A claim template with a plain name (the claim patches are named after it). */
+export interface ClaimTemplate {
+  metadata: { name: string };
+  spec: core.PersistentVolumeClaimSpec;
+}
+
+/**
+ * A single-replica StatefulSet whose volumes outlive it and can grow in place:
+ * - each claim of `volumeClaimTemplates` (`<template>-<name>-0`) is also applied as a
+ *   `PersistentVolumeClaimPatch` before the StatefulSet: a fresh install creates the claim with
+ *   it (the controller then uses the existing claim), an existing one is adopted (server-side
+ *   apply, forced over the controller's fields). A larger size updates that claim in place, which
+ *   Kubernetes expands (with a StorageClass that allows expansion), instead of a new template;
+ * - `volumeClaimTemplates` are immutable, so changes to them are ignored (a change would replace
+ *   the StatefulSet); the template only matters to the controller if a claim is missing;
+ * - the claim patches are `retainOnDelete`: deleting a patch only relinquishes fields, and the
+ *   provider refuses that for fields the API requires;
+ * - `persistentVolumeClaimRetentionPolicy` Retain (as the Kubernetes default, stated): deleting
+ *   or replacing the StatefulSet keeps the claims; only deleting the namespace deletes them.
+ */
 export function statefulSet(
   resourceName: string,
   args: StatefulSetArgs,
   opts: pulumi.CustomResourceOptions,
 ): k8s.apps.v1.StatefulSet {
+  const claims = args.volumeClaimTemplates.map((t) =>
+    claimPatch(`${resourceName}-${t.metadata.name}-claim`, args, t, opts),
+  );
   return new k8s.apps.v1.StatefulSet(
     resourceName,
     {
@@ -220,10 +243,48 @@ export function statefulSet(
         selector: { matchLabels: selectorLabels(args.labels) },
         template: podTemplate(args),
         volumeClaimTemplates: args.volumeClaimTemplates,
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       },
     },
-    opts,
+    {
+      ...opts,
+      dependsOn: [...dependsOnList(opts.dependsOn), ...claims],
+      ignoreChanges: [...(opts.ignoreChanges ?? []), "spec.volumeClaimTemplates"],
+    },
   );
+}
+
+/** The claim the StatefulSet controller names `<template>-<statefulset>-<ordinal>`, ordinal 0. */
+export function claimName(template: string, statefulSetName: string): string {
+  return `${template}-${statefulSetName}-0`;
+}
+
+function claimPatch(
+  resourceName: string,
+  args: StatefulSetArgs,
+  template: ClaimTemplate,
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.PersistentVolumeClaimPatch {
+  return new k8s.core.v1.PersistentVolumeClaimPatch(
+    resourceName,
+    {
+      metadata: {
+        ...objectMeta(args.namespace, claimName(template.metadata.name, args.name), args.labels),
+        // The controller created existing claims and owns their fields; this patch takes them.
+        annotations: { "pulumi.com/patchForce": "true" },
+      },
+      spec: template.spec,
+    },
+    { parent: opts.parent, provider: opts.provider, retainOnDelete: true },
+  );
+}
+
+/** `dependsOn` as a list, for adding to it. */
+function dependsOnList(
+  d: pulumi.CustomResourceOptions["dependsOn"],
+): pulumi.Input<pulumi.Resource>[] {
+  if (d === undefined) return [];
+  return Array.isArray(d) ? d : [d as pulumi.Input<pulumi.Resource>];
 }
 
 /** A claim template for a StatefulSet's single data volume. */
@@ -231,7 +292,7 @@ export function dataVolumeClaim(
   name: string,
   size: pulumi.Input<string>,
   storageClassName?: pulumi.Input<string>,
-): core.PersistentVolumeClaim {
+): ClaimTemplate {
   return {
     metadata: { name },
     spec: {
