@@ -23,8 +23,19 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
   /** Dotted paths of inputs that were Pulumi secrets (`stringData.password`). */
   secretPaths: string[];
+  /** Every resource this one waits for: explicit `dependsOn` plus those its inputs come from. */
   dependencies: string[];
+  /** URNs named in the `dependsOn` option itself (a subset of `dependencies`). */
+  dependsOn: string[];
+  /** Per input property, the URNs its value comes from. */
+  propertyDependencies: Record<string, string[]>;
   protect: boolean;
+  /** `retainOnDelete`: the engine forgets the resource on delete instead of deleting it. */
+  retainOnDelete: boolean;
+  /** `customTimeouts` as sent to the engine; only the operations that were set. */
+  customTimeouts: CustomTimeouts;
+  /** URN of the `deletedWith` resource, when set. */
+  deletedWith?: string;
   deleteBeforeReplace: boolean;
   ignoreChanges: string[];
   replaceOnChanges: string[];
@@ -33,6 +44,13 @@ export interface RecordedResource {
   outputs?: Record<string, unknown>;
   /** Dotted paths of `outputs` that were secret. */
   secretOutputPaths?: string[];
+}
+
+export interface CustomTimeouts {
+  create?: string;
+  update?: string;
+  delete?: string;
+  read?: string;
 }
 
 export interface MockRunOptions {
@@ -131,7 +149,15 @@ interface RegisterRequest {
   getProvider(): string;
   getObject(): unknown;
   getDependenciesList(): string[];
+  getPropertydependenciesMap(): {
+    forEach(f: (deps: { getUrnsList(): string[] }, key: string) => void): void;
+  };
   getProtect(): boolean;
+  getRetainondelete(): boolean | undefined;
+  getCustomtimeouts():
+    | { getCreate(): string; getUpdate(): string; getDelete(): string; getRead(): string }
+    | undefined;
+  getDeletedwith(): string;
   getDeletebeforereplace(): boolean;
   getIgnorechangesList(): string[];
   getReplaceonchangesList(): string[];
@@ -148,6 +174,44 @@ interface OutputsRequest {
 interface RecordingMonitor {
   registerResource(req: RegisterRequest, cb: Callback): void;
   registerResourceOutputs(req: OutputsRequest, cb: (err: Error | null) => void): void;
+}
+
+/** What the request carries of `customTimeouts`: empty strings mean "not set". */
+function timeoutsOf(req: RegisterRequest): CustomTimeouts {
+  const t = req.getCustomtimeouts();
+  if (!t) return {};
+  const set: CustomTimeouts = {
+    create: t.getCreate(),
+    update: t.getUpdate(),
+    delete: t.getDelete(),
+    read: t.getRead(),
+  };
+  return Object.fromEntries(Object.entries(set).filter(([, v]) => v)) as CustomTimeouts;
+}
+
+function propertyDependenciesOf(req: RegisterRequest): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((deps, key) => {
+    out[key] = deps.getUrnsList();
+  });
+  return out;
+}
+
+/** The SDK's own (internal) way to wait for an Output's value. */
+interface OutputInternals {
+  promise(): Promise<unknown>;
+}
+
+/** Resolves a `dependsOn` option (resources, arrays, Outputs or promises of them) to URNs. */
+async function dependsOnUrns(value: unknown): Promise<string[]> {
+  if (value === undefined || value === null) return [];
+  if (pulumi.Output.isInstance(value))
+    return dependsOnUrns(await (value as unknown as OutputInternals).promise());
+  if (value instanceof Promise) return dependsOnUrns(await value);
+  if (Array.isArray(value)) return (await Promise.all(value.map(dependsOnUrns))).flat();
+  if (pulumi.Resource.isInstance(value))
+    return [String(await (value.urn as unknown as OutputInternals).promise())];
+  return [];
 }
 
 interface RuntimeInternals {
@@ -199,7 +263,12 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
           inputs: value as Record<string, unknown>,
           secretPaths,
           dependencies: req.getDependenciesList(),
+          dependsOn: [],
+          propertyDependencies: propertyDependenciesOf(req),
           protect: req.getProtect(),
+          retainOnDelete: req.getRetainondelete() ?? false,
+          customTimeouts: timeoutsOf(req),
+          deletedWith: req.getDeletedwith() || undefined,
           deleteBeforeReplace: req.getDeletebeforereplace(),
           ignoreChanges: req.getIgnorechangesList(),
           replaceOnChanges: req.getReplaceonchangesList(),
@@ -218,8 +287,27 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
     registerOutputs(req, cb);
   };
 
-  await pulumi.runtime.runInPulumiStack(async () => options.program());
+  // The register request merges `dependsOn` into `dependencies`; the option itself is seen only
+  // by a transformation. The legacy stack transformation runs inside the SDK, so it works under
+  // mocks (the newer `registerResourceTransform` needs the engine's callback server). Registered
+  // before the program creates anything: children copy their parent's transformations when built.
+  const explicitDeps: { resource: pulumi.Resource; dependsOn: unknown }[] = [];
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((t) => {
+      if (t.opts.dependsOn !== undefined)
+        explicitDeps.push({ resource: t.resource, dependsOn: t.opts.dependsOn });
+      return undefined;
+    });
+    return options.program();
+  });
   await internals.waitForRPCs();
+
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  for (const { resource, dependsOn } of explicitDeps) {
+    const urn = String(await (resource.urn as unknown as OutputInternals).promise());
+    const recorded = byUrn.get(urn);
+    if (recorded) recorded.dependsOn = [...new Set(await dependsOnUrns(dependsOn))];
+  }
 
   for (const r of resources) {
     const out = registeredOutputs.get(r.urn);

@@ -52,6 +52,8 @@ export function production(
       platform: config.platform,
       trackingEnabled: config.trackingEnabled,
       caBundleSecretName: config.caBundleSecretName,
+      // Prod never leaves the program on a topology move: its namespace may go only on purpose.
+      keepData: config.protectData,
       network: { ingressControllerNamespace: config.ingress.controllerNamespace },
     },
     { providers: [ctx.kubernetes] },

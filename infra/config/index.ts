@@ -107,10 +107,12 @@ export interface StackConfig {
   trackingEnabled: boolean;
   /** Secret with extra CA certificates for Airbyte's containers (caBundleSecretName). */
   caBundleSecretName?: string;
+  /** `airbyte:protectData` (default true): protect and retain what holds data. */
+  protectData: boolean;
   replicas: ReplicaCounts;
   /** Connector pods, job resources, metrics and secret store of every Airbyte (off by default). */
   platform: PlatformOptions;
-  /** Present from v1. */
+  /** Present from v1, and in v0 while `coreWorkerHost` is set. */
   coreWorker?: CoreWorkerConfig;
   /** Present from v1. */
   replica?: ReplicaConfig;
@@ -167,6 +169,7 @@ export function parseConfig(source: ConfigSource): StackConfig {
     storageClassName: r.string("storageClassName"),
     trackingEnabled: r.string("trackingEnabled") !== "false",
     caBundleSecretName: r.string("caBundleSecretName"),
+    protectData: r.string("protectData") !== "false",
     replicas: {
       server: r.integer("serverReplicas"),
       worker: r.integer("workerReplicas"),
@@ -176,7 +179,10 @@ export function parseConfig(source: ConfigSource): StackConfig {
     },
     platform: parsePlatformOptions(r, source),
   };
-  if (config.topology === "v1" || config.topology === "v2") {
+  // v0 keeps managing core-worker-01 while the stack still names it: its roles and databases
+  // then never leave the program on a move v1 -> v0, so coming back finds them in the state
+  // instead of failing on CREATE ROLE/DATABASE for objects the provider cannot adopt.
+  if (config.topology === "v1" || config.topology === "v2" || source.get("coreWorkerHost")) {
     config.coreWorker = parseCoreWorker(r, source);
     config.replica = parseReplica(r, source, config.prod);
   }

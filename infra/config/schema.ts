@@ -295,6 +295,14 @@ export const CONFIG_SCHEMA = {
     description:
       "Secret (in every Airbyte namespace) with a PEM CA bundle under `ca.crt`, added to the trust store of every Airbyte container; with coreWorkerSslMode verify-ca/verify-full the replica's Airbyte verifies core-worker-01 against it. Empty: the images' CAs only.",
   },
+  protectData: {
+    type: "string",
+    default: "true",
+    oneOf: BOOLEANS,
+    example: "false",
+    description:
+      "Keep prod's data through every command: prod's namespace (with its database and MinIO volumes) is protected and retained, an active replica's namespace is protected, and core-worker-01's roles and databases are retained. false lets destroy, a namespace rename or a topology move really delete them (run pulumi up first, then destroy; docs/data-protection.md).",
+  },
   serverReplicas: replicas("server (API and UI)"),
   workerReplicas: replicas("worker"),
   workloadLauncherReplicas: replicas("workload launcher"),
