@@ -176,7 +176,8 @@ function valueSql(
     const arr = values.map((x) => `'${x}'`).join(", ");
     v = `(ARRAY[${arr}])[1 + g % ${values.length}]::${q(c.type.enum)}`;
   } else if (type === "uuid") v = `md5(${seed})::uuid`;
-  else if (/^(bigint|int|integer|bigserial)$/.test(type)) v = isKey ? "g" : "(g * 7919) % 100003";
+  else if (/^(bigint|int|integer|bigserial)$/.test(type))
+    v = isKey ? "g" : "((g::int8 * 7919) % 100003)::int";
   else if (type === "smallint") v = "(g % 30000)::smallint";
   else if (type === "boolean") v = "g % 2 = 0";
   else if (type.startsWith("timestamp"))
@@ -202,23 +203,41 @@ function valueSql(
   return v;
 }
 
+/**
+ * INSERT of the generated rows `first` .. `first + count - 1` of one table (rows with other
+ * numbers never collide on a key), for fills and write loads.
+ */
+export function insertRowsSql(
+  database: RealDatabase,
+  table: string,
+  first: number,
+  count: number,
+): string {
+  const db = realSchemaFacts()[REAL_DATABASES[database]];
+  const t = db.tables.find((x) => x.name === table);
+  if (!t) throw new Error(`no table ${table} in ${database}'s facts`);
+  return insertSql(db, t, first, count);
+}
+
+function insertSql(db: DatabaseFacts, t: TableFact, first: number, count: number): string {
+  const keys = keyColumns(db, t);
+  const cols = t.columns.filter((c) => c.generated === null);
+  const exprs = cols.map((c) => valueSql(t, c, keys.has(c.name), db.enums));
+  return `INSERT INTO ${q(t.name)} (${cols.map((c) => q(c.name)).join(", ")})
+          OVERRIDING SYSTEM VALUE SELECT ${exprs.join(", ")}
+          FROM generate_series(${first}, ${first + count - 1}) g`;
+}
+
 async function fillTable(
   client: Client,
   db: DatabaseFacts,
   t: TableFact,
   n: number,
 ): Promise<void> {
-  const keys = keyColumns(db, t);
-  const cols = t.columns.filter((c) => c.generated === null);
-  const checked = (t.checks ?? []).length > 0;
-  const count = checked ? 1 : n;
   // A CHECK such as Temporal's only_one_row (id = 0) admits one row: g counts from 0 there.
-  const series = checked ? "generate_series(0, 0)" : `generate_series(1, ${count})`;
-  const exprs = cols.map((c) => valueSql(t, c, keys.has(c.name), db.enums));
-  const insert = `INSERT INTO ${q(t.name)} (${cols.map((c) => q(c.name)).join(", ")})
-                  OVERRIDING SYSTEM VALUE SELECT ${exprs.join(", ")} FROM ${series} g`;
+  const insert = (t.checks ?? []).length > 0 ? insertSql(db, t, 0, 1) : insertSql(db, t, 1, n);
   await client.query(insert);
-  if (keys.size === 0) await client.query(insert); // duplicate rows: a table without any key
+  if (keyColumns(db, t).size === 0) await client.query(insert); // duplicate rows, no key
 }
 
 /** One value over 1 MB in a jsonb, a text-like and a bytea column, on tables that have them. */
