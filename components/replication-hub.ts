@@ -18,6 +18,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { LabelSpec, selectorLabels } from "../infra/naming";
+import { IMAGES } from "../infra/versions";
 import {
   HUB_SUBSCRIBER_PASSWORD_ENV,
   HUB_URL_ENV,
@@ -227,6 +228,7 @@ export class ReplicationHub extends pulumi.ComponentResource {
         instanceName: inst,
         databases: [database],
         username: adminUser,
+        image: IMAGES.hubPostgres,
         storageSize: args.storageSize,
         storageClassName: args.storageClassName,
         settings: LOGICAL_REPLICATION_SETTINGS,

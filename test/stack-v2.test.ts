@@ -16,6 +16,7 @@ import {
   replicasOf,
 } from "./support/v1-checks";
 import { expectRestrictedWorkload } from "./support/workload-checks";
+import { HUB_MAJOR, imageMajor, PROD_MAJOR } from "./replication/servers";
 
 const HUB_NS = "airbyte-replication";
 const HUB = "airbyte-replication-hub";
@@ -38,6 +39,15 @@ describe("v2 topology (replica standby, prod active)", () => {
     expect(volumes.find((v) => v.name === "tls")).toMatchObject({
       secret: { secretName: `${HUB}-tls`, defaultMode: 0o640 },
     });
+  });
+
+  it("deploys the hub and prod's database at the majors the replication tests run", () => {
+    const hub = podSpecOf(inNamespace(graph, "StatefulSet", `${HUB}-db`, HUB_NS)).containers[0];
+    const prod = podSpecOf(inNamespace(graph, "StatefulSet", "airbyte-prod-db", PROD_NS))
+      .containers[0];
+    expect(imageMajor(String(hub.image))).toBe(HUB_MAJOR);
+    expect(imageMajor(String(prod.image))).toBe(PROD_MAJOR);
+    expect([HUB_MAJOR, PROD_MAJOR]).toEqual([17, 13]);
   });
 
   it("exposes the hub to core-worker-01 only: LoadBalancer allowlist, hostssl pg_hba, policy", () => {

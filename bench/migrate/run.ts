@@ -4,10 +4,15 @@
  *
  *   npx tsx bench/migrate/run.ts            # ~1.5 GB Airbyte-shaped dataset, median of 3
  *   BENCH_JOBS=20000 BENCH_RUNS=1 npx tsx bench/migrate/run.ts   # a quick smaller run
+ *   BENCH_FIXTURE=real npx tsx bench/migrate/run.ts   # Airbyte 2.0 / Temporal 1.27 real schemas
  *
  * Environment: BENCH_JOBS (rows in `jobs`, default 200000), BENCH_STREAMS (stream entries per
  * jsonb document, default 6), BENCH_RUNS (default 3), BENCH_MAJOR (13, 15 or 17; default 15,
- * the newest major Debian's pg_dump 15 and pgcopydb 0.10 can read).
+ * the newest major Debian's pg_dump 15 and pgcopydb 0.10 can read), BENCH_FIXTURE (`shaped`, the
+ * default, or `real`: test/support/real-schema.ts with BENCH_ROWS rows per table, default 2000,
+ * and BENCH_BIG_ROWS in history_node, executions, stream_stats and workload, default 200000).
+ * With the real fixture, the longest single-table streams of our copy are printed too: those
+ * tables have composite or non-integer keys, so one stream copies each.
  * Each method copies all three databases into empty target databases; the target is emptied
  * between runs. Prints wall seconds, MB/s (of the source's on-disk size, indexes included) and
  * the ratio against pgcopydb, and verify's time as a share of our copy time.
@@ -18,12 +23,16 @@ import os from "node:os";
 import path from "node:path";
 import { ensurePgClientTools } from "../../test/support/pg-client-tools";
 import { createAirbyteDatabases } from "../../test/support/pg-airbyte-fixture";
+import { createRealSchemaDatabases, REAL_DATABASES } from "../../test/support/real-schema";
 import { PgMajor, PgServer, startPostgres } from "../../test/support/postgres";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 200_000);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 6);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MAJOR = Number(process.env.BENCH_MAJOR ?? 15) as PgMajor;
+const FIXTURE = process.env.BENCH_FIXTURE ?? "shaped";
+const ROWS = Number(process.env.BENCH_ROWS ?? 2000);
+const BIG_ROWS = Number(process.env.BENCH_BIG_ROWS ?? 200_000);
 const PARALLEL = 2;
 const repo = path.resolve(__dirname, "../..");
 
@@ -69,6 +78,32 @@ async function createTargets(target: PgServer, databases: string[]): Promise<voi
   }
 }
 
+function shOut(file: string, args: string[], env: NodeJS.ProcessEnv): string {
+  const r = spawnSync(file, args, { env, encoding: "utf8", maxBuffer: 1 << 28 });
+  if (r.status !== 0)
+    throw new Error(`${file} ${args.join(" ")} failed (${r.status}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** The copy's per-table streams (`table` done events), longest first. */
+function longestStreams(jsonOut: string): { table: string; seconds: number; bytes: number }[] {
+  const out: { table: string; seconds: number; bytes: number }[] = [];
+  for (const line of jsonOut.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const e = JSON.parse(line) as Record<string, unknown>;
+    if (e.event === "table" && e.state === "done") {
+      out.push({
+        table: `${String(e.database)}.${String(e.table)}`,
+        seconds: Number(e.seconds),
+        bytes: Number(e.bytes),
+      });
+    }
+  }
+  return out.sort((a, b) => b.seconds - a.seconds);
+}
+
+const streams: { table: string; seconds: number; bytes: number }[][] = [];
+
 function timeIt(work: () => void): number {
   const t0 = process.hrtime.bigint();
   work();
@@ -89,9 +124,13 @@ async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "bench-migrate-"));
   try {
     const t0 = Date.now();
-    const databases = await createAirbyteDatabases(source, {
-      scale: { jobs: JOBS, attemptsPerJob: 2, streamsPerJob: STREAMS },
-    });
+    const databases =
+      FIXTURE === "real"
+        ? (await createRealSchemaDatabases(source, { rows: ROWS, bigRows: BIG_ROWS }),
+          Object.keys(REAL_DATABASES))
+        : await createAirbyteDatabases(source, {
+            scale: { jobs: JOBS, attemptsPerJob: 2, streamsPerJob: STREAMS },
+          });
     // A live database is vacuumed and hinted; fresh inserts are not, and whichever method read
     // them first would pay for setting hint bits for the others.
     for (const db of databases) {
@@ -109,7 +148,7 @@ async function main(): Promise<void> {
     await admin.end();
     const mb = Number(rows[0].bytes) / 1e6;
     console.log(
-      `dataset: ${mb.toFixed(0)} MB in ${databases.join(", ")} (${JOBS} jobs), generated in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      `dataset: ${mb.toFixed(0)} MB in ${databases.join(", ")} (${FIXTURE === "real" ? `real schemas, ${ROWS} rows per table, ${BIG_ROWS} in the big ones` : `${JOBS} jobs`}), generated in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     );
 
     const cli = path.join(repo, "migrations/bin/airbyte-migrate.js");
@@ -132,7 +171,14 @@ async function main(): Promise<void> {
       {
         name: "airbyte-migrate copy",
         run: async () =>
-          timeIt(() => sh("node", [cli, "copy", "--no-verify", `--jobs=${PARALLEL}`], migrateEnv)),
+          timeIt(() => {
+            const out = shOut(
+              "node",
+              [cli, "copy", "--no-verify", "--json", `--jobs=${PARALLEL}`],
+              migrateEnv,
+            );
+            streams.push(longestStreams(out));
+          }),
       },
       {
         name: `pg_dump -Fd -j${PARALLEL} -Z0 + pg_restore -j${PARALLEL}`,
@@ -199,7 +245,7 @@ async function main(): Promise<void> {
     }
     const baseline = pgcopydb ? median(times.get(methods[methods.length - 1].name) ?? []) : NaN;
     console.log(
-      `\n${MB(mb)} Airbyte-shaped, PostgreSQL ${MAJOR} -> ${MAJOR}, ${PARALLEL} jobs, median of ${RUNS}\n`,
+      `\n${MB(mb)} ${FIXTURE === "real" ? "real Airbyte/Temporal schemas" : "Airbyte-shaped"}, PostgreSQL ${MAJOR} -> ${MAJOR}, ${PARALLEL} jobs, median of ${RUNS}\n`,
     );
     console.log("| method | seconds | MB/s | speed vs pgcopydb |");
     console.log("|---|---|---|---|");
@@ -213,6 +259,15 @@ async function main(): Promise<void> {
     console.log(
       `| airbyte-migrate verify | ${verify.toFixed(1)} | ${(mb / verify).toFixed(1)} | ${((100 * verify) / copy).toFixed(0)}% of copy time |`,
     );
+    const last = streams[streams.length - 1] ?? [];
+    console.log(
+      `\nlongest single-table streams of the last airbyte-migrate copy (of ${copy.toFixed(1)} s):`,
+    );
+    for (const t of last.slice(0, 5)) {
+      console.log(
+        `  ${t.table}: ${t.seconds.toFixed(1)} s, ${(t.bytes / 1e6).toFixed(0)} MB, ${(t.bytes / 1e6 / Math.max(t.seconds, 0.001)).toFixed(1)} MB/s`,
+      );
+    }
   } finally {
     await source.stop();
     await target.stop();

@@ -2,7 +2,9 @@
  * Replication benchmark: `npx tsx bench/replication/run.ts [seconds]`.
  *
  * Three durable PostgreSQL servers on this machine (prod 13 -> hub 17 -> core-worker-01 15),
- * the Airbyte fixture, `sync setup`, then:
+ * the Airbyte fixture, then:
+ * 0. `sync setup` while prod takes 200 tx/s of the Airbyte-like mix: it must pass first time
+ *    (its verify compares at consistent points, verify-live.ts); its duration is printed.
  * 1. Lag per transaction at 200 tx/s of the Airbyte-like mix (test/replication/load.ts). The
  *    probe is each transaction's job row: one connection writes, so jobs.id grows in commit
  *    order and "max(jobs.id) >= id" on a subscriber means that transaction (and every earlier
@@ -20,6 +22,7 @@ import { createReporter } from "../../migrations/lib/progress";
 import { failoverCommand } from "../../migrations/replication/failover";
 import { parseReplicationOptions } from "../../migrations/replication/options";
 import { setupCommand } from "../../migrations/replication/setup";
+import type { SetupResult } from "../../migrations/replication/setup";
 import { createAirbyteDatabases } from "../../test/support/pg-airbyte-fixture";
 import { PgServer, startPostgres } from "../../test/support/postgres";
 import { Committed, startLoad } from "../../test/replication/load";
@@ -81,7 +84,13 @@ function options(prod: PgServer, hub: PgServer, replica: PgServer, extra: string
   return opts;
 }
 
-async function chain(): Promise<[PgServer, PgServer, PgServer]> {
+interface SetupRun {
+  seconds: number;
+  result: SetupResult;
+  txPerSecond: number;
+}
+
+async function chain(): Promise<[PgServer, PgServer, PgServer, SetupRun]> {
   const settings = { wal_level: "logical", max_replication_slots: 10, max_wal_senders: 10 };
   const servers = await Promise.all([
     startPostgres({ major: 13, settings, durable: true }),
@@ -90,14 +99,33 @@ async function chain(): Promise<[PgServer, PgServer, PgServer]> {
   ]);
   await createAirbyteDatabases(servers[0], { scale: { jobs: 20_000 }, temporal: false });
   const [prod, hub, replica] = servers;
+  const writer = await prod.connect("db-airbyte");
+  const load = startLoad(writer, RATE);
+  await new Promise((r) => setTimeout(r, 1000));
   const started = Date.now();
-  await setupCommand(options(prod, hub, replica, ["sync", "setup"]), createReporter(false));
-  process.stderr.write(`sync setup: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  return servers;
+  const before = load.committed.length;
+  let result: SetupResult;
+  try {
+    result = await setupCommand(
+      options(prod, hub, replica, ["sync", "setup"]),
+      createReporter(false),
+    );
+  } finally {
+    await load.stop();
+    await writer.end();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  if (load.error) throw load.error;
+  const txPerSecond = (load.committed.length - before) / seconds;
+  process.stderr.write(
+    `sync setup under ${txPerSecond.toFixed(0)} tx/s: ${seconds.toFixed(1)} s, verify ` +
+      `${result.verify?.ok ? "passed" : "FAILED"}\n`,
+  );
+  return [prod, hub, replica, { seconds, result, txPerSecond }];
 }
 
 async function main(): Promise<void> {
-  const [prod, hub, replica] = await chain();
+  const [prod, hub, replica, setup] = await chain();
   try {
     const writer = await prod.connect("db-airbyte");
     const hubObs = observe(await hub.connect("db-airbyte"));
@@ -148,6 +176,12 @@ async function main(): Promise<void> {
       "",
       "| measure | value | target | value / target |",
       "| --- | --- | --- | --- |",
+      row(
+        `sync setup under ${setup.txPerSecond.toFixed(0)} tx/s: duration (s), verify first time`,
+        `${setup.seconds.toFixed(1)}, ${setup.result.verify?.ok ? "passed" : "FAILED"}`,
+        "passes first time",
+        "-",
+      ),
       row("lag prod -> hub p50 / p99 (ms)", `${f(pct(hop1, 50))} / ${f(pct(hop1, 99))}`, "-", "-"),
       row(
         "lag hub -> core-worker-01 p50 / p99 (ms)",

@@ -71,7 +71,7 @@ const HASH_BY_TYPE: Record<string, (value: string, seed: number) => string> = {
 };
 
 /** A 64-bit hash of the row `t`: XOR of its columns' hashes, NULL counted as the seed. */
-function rowHash(table: Table): string {
+export function rowHash(table: Table): string {
   if (table.columns.length === 0) return "0::int8";
   return table.columns
     .map((c, i) => {

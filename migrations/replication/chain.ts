@@ -244,12 +244,18 @@ export async function waitFor(
 }
 
 /**
- * Wait until what prod had written when called has reached core-worker-01: the hub confirms
+ * Wait until what prod had written when called (or up to `prodLsn`) has reached core-worker-01:
+ * the hub confirms
  * prod's position, then core-worker-01 confirms the hub's position at that moment.
  */
-export async function waitCaughtUp(prod: Client, hub: Client, timeoutMs: number): Promise<boolean> {
+export async function waitCaughtUp(
+  prod: Client,
+  hub: Client,
+  timeoutMs: number,
+  prodLsn?: string,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  const prodLsn = await currentLsn(prod);
+  prodLsn ??= await currentLsn(prod);
   if (!(await waitFor(() => slotReached(prod, NAMES.hubSubscription, prodLsn), timeoutMs))) {
     return false;
   }

@@ -4,10 +4,10 @@
  * and says so, and a run interrupted half-way finishes the rest.
  *
  * Order matters:
- * 1. REPLICA IDENTITY FULL on prod's tables without a primary key, before any publication lists
- *    them: from the moment a publication publishing UPDATE/DELETE includes such a table, prod's
- *    own UPDATEs and DELETEs on it fail ("cannot update table ... does not have a replica
- *    identity").
+ * 1. REPLICA IDENTITY FULL on prod's and the hub's tables without a primary key, before any
+ *    publication lists them: from the moment a publication publishing UPDATE/DELETE includes
+ *    such a table, UPDATEs and DELETEs on it fail ("cannot update table ... does not have a
+ *    replica identity") - prod's own, and on the hub its apply worker's.
  * 2. Schema on the hub and core-worker-01 from pg_dump's pre-data and post-data (the copy
  *    machinery), post-data before any row arrives: the primary keys are the subscribers'
  *    replica identity indexes, without which UPDATE/DELETE cannot be applied.
@@ -15,7 +15,8 @@
  *    the hub, wait for the hub's copy, then core-worker-01's subscription to the hub. Waiting
  *    keeps core-worker-01 from copying half-filled hub tables and then receiving the rest as a
  *    stream of single inserts.
- * 4. Verify prod against core-worker-01 with copy's verify (row counts and checksums).
+ * 4. Verify prod against core-worker-01 (row counts and checksums) at consistent points while
+ *    prod keeps writing (verify-live.ts).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -34,7 +35,7 @@ import {
   targetState,
 } from "../lib/servers";
 import { SourceSnapshot } from "../lib/session";
-import { verifyDatabase, VerifyResult } from "../lib/verify";
+import type { VerifyResult } from "../lib/verify";
 import {
   connectDb,
   majorOf,
@@ -46,21 +47,15 @@ import {
   subscriptionConninfo,
   subscriptionReady,
   subscriptionState,
-  waitCaughtUp,
   waitFor,
 } from "./chain";
 import type { ReplicationOptions } from "./options";
+import { verifyLive } from "./verify-live";
 
 export interface SetupResult {
   /** Steps that changed something; empty when the chain was already set up. */
   changed: string[];
   verify?: VerifyResult;
-}
-
-interface Servers {
-  prod: Client;
-  hub: Client;
-  replica: Client;
 }
 
 function requireHub(opts: ReplicationOptions): Endpoint {
@@ -329,39 +324,6 @@ async function waitReady(
   reporter.info(`${name}: initial copy done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** Verify prod against core-worker-01 once both hops caught up; retried while prod moves. */
-async function verifyChain(
-  opts: ReplicationOptions,
-  servers: Servers,
-  reporter: Reporter,
-): Promise<VerifyResult> {
-  let result: VerifyResult | undefined;
-  for (let round = 1; round <= 3; round++) {
-    await waitCaughtUp(servers.prod, servers.hub, 30_000);
-    const snap = await SourceSnapshot.open(opts.prod, opts.database);
-    try {
-      const tables = await replicatedTables(snap.client);
-      result = await verifyDatabase({
-        snapshot: snap,
-        tables,
-        // Sequences do not replicate; failover sets them.
-        sequences: [],
-        sourceSequences: [],
-        target: opts.replica,
-        targetDb: opts.database,
-        jobs: 2,
-        splitBytes: Number.MAX_SAFE_INTEGER,
-      });
-    } finally {
-      await snap.close();
-    }
-    if (result.ok) return result;
-    reporter.info(`verify round ${round}: tables written meanwhile differ; checking again`);
-  }
-  if (!result) throw new MigrateError("verify did not run");
-  return result;
-}
-
 export async function setupCommand(
   opts: ReplicationOptions,
   reporter: Reporter,
@@ -411,7 +373,6 @@ export async function setupCommand(
     const prod = await connectDb(opts.prod, opts.database);
     const hub = await connectDb(hubEp, opts.database);
     const replica = await connectDb(opts.replica, opts.database);
-    const servers = { prod, hub, replica };
     try {
       reporter.phase(opts.database, "replica identity on prod");
       const fixed = await setReplicaIdentityFull(prod);
@@ -442,6 +403,15 @@ export async function setupCommand(
         } finally {
           fs.rmSync(tmp, { recursive: true, force: true });
         }
+      }
+
+      // The hub republishes every table it has, so a key-less table it got by an upgrade's DDL
+      // (not by this tool's schema restore) needs the same identity, or its apply worker stops
+      // at the first UPDATE from prod. core-worker-01 publishes nothing: the identity FULL that
+      // the hub sends is all it needs.
+      const hubFixed = await setReplicaIdentityFull(hub);
+      if (hubFixed.length > 0) {
+        changed.push(`REPLICA IDENTITY FULL on the hub: ${hubFixed.join(", ")}`);
       }
 
       reporter.phase(opts.database, "publications and subscriptions");
@@ -492,7 +462,17 @@ export async function setupCommand(
       );
 
       reporter.phase(opts.database, "verify prod against core-worker-01");
-      const verify = await verifyChain(opts, servers, reporter);
+      const verify = await verifyLive(
+        {
+          prod: opts.prod,
+          hub: hubEp,
+          replica: opts.replica,
+          database: opts.database,
+          rounds: 5,
+          catchUpMs: 30_000,
+        },
+        reporter,
+      );
       return { changed, verify };
     } finally {
       await Promise.all([prod.end(), hub.end(), replica.end()]);

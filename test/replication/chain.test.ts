@@ -79,9 +79,9 @@ async function slotBytes(server: PgServer, slot: string): Promise<SlotBytes> {
   }
 }
 
-it("sync setup under a write load: every committed row reaches core-worker-01; re-run is a no-op", async () => {
+it("sync setup under 200 tx/s passes first time: every committed row reaches core-worker-01; re-run is a no-op", async () => {
   const writer = await prod.connect("db-airbyte");
-  const load = startLoad(writer, 50);
+  const load = startLoad(writer, 200);
   let first;
   try {
     await new Promise((r) => setTimeout(r, 500));
@@ -93,9 +93,9 @@ it("sync setup under a write load: every committed row reaches core-worker-01; r
   }
   expect(load.error).toBeUndefined();
   noPasswords(first.stdout + first.stderr);
-  // Its verify compares prod with core-worker-01 while prod writes: 0, or 3 when the rounds kept
-  // meeting fresh writes; the quiescent re-run below must prove equality.
-  expect([0, 3], first.stderr).toContain(first.code);
+  // Its verify compares prod with core-worker-01 while prod writes, at consistent points.
+  expect(first.code, first.stdout + first.stderr).toBe(0);
+  expect(first.stdout).toMatch(/verify: \d+ tables equal/);
   expect(first.stdout).toContain("created subscription airbyte_replica_sub");
   expect(first.stdout).toContain("REPLICA IDENTITY FULL on prod");
   await caughtUp();

@@ -1,16 +1,32 @@
 /**
  * The three servers of the replication tests: prod (PostgreSQL 13, as Airbyte's bundled
- * database) filled with the Airbyte fixture, the hub (17) and core-worker-01 (15), plus the
- * checks the tests share (core-worker-01 caught up, same rows on both ends) and TLS on a server.
+ * database) filled with the Airbyte fixture, the hub (the major the program deploys it with,
+ * 17) and core-worker-01 (15 here; the upgrade test runs 17), plus the checks the tests share
+ * (core-worker-01 caught up, same rows on both ends) and TLS on a server.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
+import { IMAGES } from "../../infra/versions";
 import { allRows, userTables } from "../migrations/cli-helpers";
 import { createAirbyteDatabases } from "../support/pg-airbyte-fixture";
 import { ensurePgClientTools } from "../support/pg-client-tools";
-import { PgServer, startPostgres } from "../support/postgres";
+import { PgMajor, PgServer, startPostgres } from "../support/postgres";
+
+/** The major of a `postgres:<major>.<minor>-...` image, as one the tests can run. */
+export function imageMajor(image: string): PgMajor {
+  const m = /^postgres:(\d+)\./.exec(image);
+  const major = Number(m?.[1]);
+  if (major !== 13 && major !== 15 && major !== 17) {
+    throw new Error(`no test server package for ${image}: add one to package.json (pg${major})`);
+  }
+  return major;
+}
+
+/** Prod's bundled database and the hub, at the majors the program deploys them with. */
+export const PROD_MAJOR = imageMajor(IMAGES.postgres);
+export const HUB_MAJOR = imageMajor(IMAGES.hubPostgres);
 
 export interface ChainServers {
   prod: PgServer;
@@ -27,12 +43,12 @@ export const PASSWORDS = {
 const logical = { wal_level: "logical", max_replication_slots: 10, max_wal_senders: 10 };
 
 /** Start prod, the hub and core-worker-01; prod gets `db-airbyte` with 2000 jobs. */
-export async function startChainServers(): Promise<ChainServers> {
+export async function startChainServers(replicaMajor: PgMajor = 15): Promise<ChainServers> {
   ensurePgClientTools();
   const [prod, hub, replica] = await Promise.all([
-    startPostgres({ major: 13, settings: logical, password: PASSWORDS.prod }),
-    startPostgres({ major: 17, settings: logical, password: PASSWORDS.hub }),
-    startPostgres({ major: 15, settings: logical, password: PASSWORDS.replica }),
+    startPostgres({ major: PROD_MAJOR, settings: logical, password: PASSWORDS.prod }),
+    startPostgres({ major: HUB_MAJOR, settings: logical, password: PASSWORDS.hub }),
+    startPostgres({ major: replicaMajor, settings: logical, password: PASSWORDS.replica }),
   ]);
   await createAirbyteDatabases(prod, { scale: { jobs: 2000 }, temporal: false });
   return { prod, hub, replica };
