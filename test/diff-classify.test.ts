@@ -94,7 +94,14 @@ describe("matching by URN", () => {
   it("identical resources are only counted", () => {
     const d = diffRuns([stack(), a, b], [stack(), a, b]);
     expect(d.entries).toEqual([]);
-    expect(d.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 0, same: 2 });
+    expect(d.counts).toEqual({
+      create: 0,
+      update: 0,
+      replace: 0,
+      delete: 0,
+      same: 2,
+      possibleReplace: 0,
+    });
   });
 
   it("a URN only on the new side is a create, only on the old side a delete", () => {

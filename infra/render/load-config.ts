@@ -161,10 +161,13 @@ export function programSecretKeys(programFile: string): string[] {
     .map(([key]) => key);
 }
 
-/** Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` from `dir`. Throws when either is missing. */
-export function readProjectFiles(dir: string, stack: string): ProjectFiles {
+/**
+ * Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` from `dir` (or the stack's config from
+ * `stackFile`). Throws when either is missing.
+ */
+export function readProjectFiles(dir: string, stack: string, stackFile?: string): ProjectFiles {
   const projectFile = path.join(dir, "Pulumi.yaml");
-  const stackFile = path.join(dir, `Pulumi.${stack}.yaml`);
+  stackFile ??= path.join(dir, `Pulumi.${stack}.yaml`);
   const projectDoc = readYamlObject(projectFile);
   const stackDoc = fs.existsSync(stackFile) ? readYamlObject(stackFile) : undefined;
   if (!stackDoc) throw new Error(`no stack file ${stackFile}`);
