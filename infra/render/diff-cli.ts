@@ -296,10 +296,11 @@ export async function main(argv: string[]): Promise<number> {
           ? stackFileAtRev(opts.projectDir, opts.stack, opts.fromRev, tmp)
           : opts.fromFile;
       const secretKeys = new Set(cfg.secretKeys);
+      const o = opts;
       const side = (file: string | undefined, topology: string | undefined, config: object) => ({
-        stack: opts === "help" ? "" : opts.stack,
-        projectDir: opts === "help" ? "." : opts.projectDir,
-        program: opts === "help" ? "" : opts.program,
+        stack: o.stack,
+        projectDir: o.projectDir,
+        program: o.program,
         ...(file ? { stackFile: file } : {}),
         config: { ...config, ...(topology ? { topology } : {}) },
       });
