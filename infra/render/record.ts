@@ -19,6 +19,7 @@ import * as path from "node:path";
 import type { MockRun } from "../mock-runtime";
 import {
   readProjectFiles,
+  plainSecretsError,
   programSecretKeys,
   resolveConfig,
   type ResolvedConfig,
@@ -78,6 +79,8 @@ export async function record(args: RecordArgs): Promise<RecordFile> {
     args.config,
     programSecretKeys(args.program),
   );
+  const plain = plainSecretsError(files.stackFile, cfg.plainSecrets);
+  if (plain) return { ok: false, error: plain };
   // Loaded here, not at the top: the SDK must come after lazy-sdk, and a usage error needs no SDK.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runUnderMocks } = require("../mock-runtime") as typeof import("../mock-runtime");
