@@ -104,6 +104,13 @@ export interface AirbyteInstanceArgs {
   /** Default: 1 of each scalable Airbyte service. */
   replicas?: AirbytePlatformReplicas;
   /**
+   * Protect and retain the namespace, and so the volumes in it (the database's and MinIO's
+   * claims, which Kubernetes deletes with their namespace): `pulumi destroy`, a namespace rename
+   * or a move that drops the instance then fails instead of deleting its data. The claims
+   * themselves survive their StatefulSet (see `statefulSet` in lib/kube.ts). Default: `false`.
+   */
+  keepData?: boolean;
+  /**
    * NetworkPolicy settings and the flows a topology adds (v1's migration job, v2's replication).
    * Default: the instance's own flows, ingress controller in `ingress-nginx`.
    */
@@ -168,7 +175,9 @@ export class AirbyteInstance extends pulumi.ComponentResource {
           annotations: { "airbyte.pulumi/pod-security-exception": POD_SECURITY_EXCEPTION },
         },
       },
-      child,
+      // Protected: a replace or delete fails before anything in it goes. Retained too, so even
+      // after `pulumi state unprotect` a destroy leaves the namespace and its claims.
+      { ...child, protect: args.keepData ?? false, retainOnDelete: args.keepData ?? false },
     );
     const namespace = ns.metadata.name;
     const inNamespace = { parent: this, dependsOn: [ns] };

@@ -30,6 +30,7 @@ import {
   job,
   objectMeta,
   opaqueSecret,
+  trackData,
   podDisruptionBudget,
   podSecurityContext,
   resources,
@@ -55,6 +56,11 @@ const AIRBYTE_UID = 1000;
 
 /** The bootloader creates and updates this Secret by this name (reference §7, pitfall 8). */
 export const AUTH_SECRET_NAME = "airbyte-auth-secrets";
+/**
+ * How long the bootloader (Flyway migrations of both databases, then the dataplane keys) may run
+ * before Kubernetes stops it; `pulumi up` waits this long plus a margin (lib/kube.ts `job`).
+ */
+export const BOOTLOADER_DEADLINE_SECONDS = 1800;
 const FLAGS_DIR = "/etc/launchdarkly";
 const FLAGS_KEY = "flags.yml";
 
@@ -351,6 +357,12 @@ export class AirbytePlatform extends pulumi.ComponentResource {
     // existing pair against that database, so a value made up here would only be replaced.
     // Pulumi owns the four keys it writes; the bootloader's later update adds the other two, and
     // neither Pulumi's apply nor its diff removes keys it never wrote.
+    const authValues = {
+      "instance-admin-password": auth.instanceAdminPassword,
+      "instance-admin-client-id": auth.instanceAdminClientId,
+      "instance-admin-client-secret": auth.instanceAdminClientSecret,
+      "jwt-signature-secret": auth.jwtSignatureSecret,
+    };
     const authSecret = new k8s.core.v1.Secret(
       `${name}-auth-secrets`,
       {
@@ -359,15 +371,12 @@ export class AirbytePlatform extends pulumi.ComponentResource {
           "pulumi.com/patchForce": "true",
         }),
         type: "Opaque",
-        stringData: pulumi.secret({
-          "instance-admin-password": auth.instanceAdminPassword,
-          "instance-admin-client-id": auth.instanceAdminClientId,
-          "instance-admin-client-secret": auth.instanceAdminClientSecret,
-          "jwt-signature-secret": auth.jwtSignatureSecret,
-        }),
+        stringData: pulumi.secret(authValues),
       },
       child,
     );
+    // Only the keys Pulumi writes: the dataplane keys the bootloader adds are its own.
+    trackData(authSecret, authValues);
 
     // --- Configuration --------------------------------------------------------------------
     const toText = (v: pulumi.Input<number | boolean>) => pulumi.output(v).apply(String);
@@ -496,6 +505,15 @@ export class AirbytePlatform extends pulumi.ComponentResource {
 
     // --- Workloads ------------------------------------------------------------------------
     const secretRefs = secretEnvGroups(instanceSecret.metadata.name, authSecret.metadata.name);
+    // The Secrets a service reads, for the digest on its pod template (lib/kube.ts `reads`); the
+    // ConfigMap's keys have their own, per service (`checksum/config`).
+    const secretsOf = (svc: PlatformService): pulumi.Resource[] => {
+      const groups = SERVICE_ENV[svc].secrets;
+      return [
+        ...(groups.some((g) => SECRET_OF_GROUP[g] === "instance") ? [instanceSecret] : []),
+        ...(groups.some((g) => SECRET_OF_GROUP[g] === "auth") ? [authSecret] : []),
+      ];
+    };
     const envOf = (svc: PlatformService): EnvVar[] => {
       const spec = SERVICE_ENV[svc];
       const env = [
@@ -566,14 +584,14 @@ export class AirbytePlatform extends pulumi.ComponentResource {
           // A failed pod stays for its logs; a handful of retries covers a database still starting.
           restartPolicy: "Never",
           backoffLimit: 4,
+          // Flyway migrations on a large database take a while; Pulumi's wait derives from this.
+          activeDeadlineSeconds: BOOTLOADER_DEADLINE_SECONDS,
           containers: [containerOf("bootloader", {})],
           volumes: volumesOf("bootloader").volumes,
         },
         {
           ...child,
           dependsOn: [authSecret, instanceSecret, configMap],
-          // Flyway migrations on a large database can outlast Pulumi's default Job wait.
-          customTimeouts: { create: "30m", update: "30m" },
         },
       );
     }
@@ -602,6 +620,7 @@ export class AirbytePlatform extends pulumi.ComponentResource {
           ...extra,
           securityContext: podSecurityContext(AIRBYTE_UID),
           podAnnotations: { "checksum/config": configDigest(svc) },
+          reads: secretsOf(svc),
           containers: [
             containerOf(svc, {
               ports: rt.ports,
@@ -713,6 +732,16 @@ export class AirbytePlatform extends pulumi.ComponentResource {
 }
 
 /** Secret-backed variables by group; names and keys from reference §4.1. */
+/** Which Secret each group of {@link secretEnvGroups} comes from. */
+const SECRET_OF_GROUP: Record<SecretGroup, "instance" | "auth"> = {
+  database: "instance",
+  storage: "instance",
+  authSeeds: "instance",
+  jwt: "auth",
+  auth: "auth",
+  dataplane: "auth",
+};
+
 function secretEnvGroups(
   instanceSecret: pulumi.Input<string>,
   authSecret: pulumi.Input<string>,

@@ -55,10 +55,14 @@ export interface ExternalDatabaseArgs {
   /** The migration job's login role. Default: `airbyte_migrate`. */
   migrationRole?: string;
   /**
-   * Keep the databases on the server when they leave the program (`pulumi destroy`, a rename):
-   * after a failover they hold production's data. Default: `true`.
+   * Keep the databases, and the roles that own objects in them, on the server when they leave
+   * the program (`pulumi destroy`, a rename): after a failover they hold production's data.
+   * Roles too, because the provider's role delete runs `REASSIGN OWNED`/`DROP OWNED` only in its
+   * connection database (`postgres`), so `DROP ROLE` fails while the retained databases hold
+   * objects the role owns (terraform-provider-postgresql ff936b9,
+   * postgresql/resource_postgresql_role.go, resourcePostgreSQLRoleDelete). Default: `true`.
    */
-  retainDatabasesOnDelete?: boolean;
+  retainOnDelete?: boolean;
 }
 
 export class ExternalDatabase extends pulumi.ComponentResource {
@@ -98,7 +102,7 @@ export class ExternalDatabase extends pulumi.ComponentResource {
 
     const port = args.port ?? 5432;
     const sslMode = args.sslMode ?? "require";
-    const retainOnDelete = args.retainDatabasesOnDelete ?? true;
+    const retainOnDelete = args.retainOnDelete ?? true;
 
     this.provider = new postgresql.Provider(
       `${name}-provider`,
@@ -130,7 +134,7 @@ export class ExternalDatabase extends pulumi.ComponentResource {
         replication: false,
         inherit: true,
       },
-      onServer,
+      { ...onServer, retainOnDelete },
     );
 
     const migrationPassword = generatedPassword(`${name}-migration-password`, this);
@@ -147,7 +151,7 @@ export class ExternalDatabase extends pulumi.ComponentResource {
         inherit: true,
         roles: [airbyte.name],
       },
-      onServer,
+      { ...onServer, retainOnDelete },
     );
 
     const databases = Object.values(EXTERNAL_DATABASES).map((dbName) => {

@@ -209,6 +209,7 @@ export class Minio extends pulumi.ComponentResource {
           fsGroupChangePolicy: "OnRootMismatch",
         },
         terminationGracePeriodSeconds: 30,
+        reads: [credentials],
         containers: [
           {
             name: "minio",

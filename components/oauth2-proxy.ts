@@ -3,17 +3,16 @@
  * (DESIGN D4). It signs users in with the configured provider and forwards them to Airbyte and
  * the Temporal UI.
  */
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../infra/versions";
 import { LabelSpec, imageTag } from "../infra/naming";
 import {
   ResourceBounds,
+  configMap,
   configMapEnv,
   containerSecurityContext,
   deployment,
   httpProbe,
-  objectMeta,
   opaqueSecret,
   plainEnv,
   podDisruptionBudget,
@@ -118,18 +117,22 @@ export class OAuth2Proxy extends pulumi.ComponentResource {
       child,
     );
 
-    const emailsConfig = new k8s.core.v1.ConfigMap(
+    const emailsConfig = configMap(
       `${name}-allowed-emails`,
       {
-        metadata: objectMeta(args.namespace, `${objectName}-allowed-emails`, labels),
+        namespace: args.namespace,
+        name: `${objectName}-allowed-emails`,
+        labels,
         data: { "emails.txt": emails.map((e) => `${e}\n`).join("") },
       },
       child,
     );
-    const settings = new k8s.core.v1.ConfigMap(
+    const settings = configMap(
       `${name}-settings`,
       {
-        metadata: objectMeta(args.namespace, `${objectName}-settings`, labels),
+        namespace: args.namespace,
+        name: `${objectName}-settings`,
+        labels,
         data: {
           OAUTH2_PROXY_PROVIDER: args.provider,
           OAUTH2_PROXY_CLIENT_ID: args.clientId,
@@ -158,6 +161,8 @@ export class OAuth2Proxy extends pulumi.ComponentResource {
         labels,
         replicas: args.replicas ?? 2,
         securityContext: podSecurityContext(NONROOT_UID),
+        // A new redirect URL (failover) or a rotated client secret restarts the proxy.
+        reads: [settings, secret, emailsConfig],
         containers: [
           {
             name: "oauth2-proxy",

@@ -8,10 +8,10 @@ import { IMAGES } from "../infra/versions";
 import { LabelSpec, imageTag, selectorLabels } from "../infra/naming";
 import {
   ResourceBounds,
+  configMap,
   containerSecurityContext,
   dataVolumeClaim,
   execProbe,
-  objectMeta,
   opaqueSecret,
   podSecurityContext,
   resources,
@@ -129,14 +129,17 @@ export class Postgres extends pulumi.ComponentResource {
     );
 
     // Runs once, on an empty data directory: the image's entrypoint creates the first database.
-    const initScript = new k8s.core.v1.ConfigMap(
+    const initScript = configMap(
       `${name}-init`,
       {
-        metadata: objectMeta(args.namespace, `${objectName}-init`, labels),
+        namespace: args.namespace,
+        name: `${objectName}-init`,
+        labels,
         data: { "10-create-databases.sh": createDatabasesScript(databases.slice(1)) },
       },
       child,
     );
+    const reads: pulumi.Resource[] = [credentials, initScript];
 
     // Optional extras (TLS, pg_hba); absent unless asked for, so existing servers are unchanged.
     const extraMounts: k8s.types.input.core.v1.VolumeMount[] = [];
@@ -151,14 +154,17 @@ export class Postgres extends pulumi.ComponentResource {
       });
     }
     if (args.hbaRules) {
-      const hba = new k8s.core.v1.ConfigMap(
+      const hba = configMap(
         `${name}-hba`,
         {
-          metadata: objectMeta(args.namespace, `${objectName}-hba`, labels),
+          namespace: args.namespace,
+          name: `${objectName}-hba`,
+          labels,
           data: { "pg_hba.conf": [...args.hbaRules, ""].join("\n") },
         },
         child,
       );
+      reads.push(hba);
       extraMounts.push({ name: "hba", mountPath: HBA_DIR, readOnly: true });
       extraVolumes.push({ name: "hba", configMap: { name: hba.metadata.name } });
     }
@@ -194,6 +200,7 @@ export class Postgres extends pulumi.ComponentResource {
         serviceName: svc.metadata.name,
         securityContext: podSecurityContext(POSTGRES_UID),
         terminationGracePeriodSeconds: 60,
+        reads,
         containers: [
           {
             name: "postgres",

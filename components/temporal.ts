@@ -15,11 +15,11 @@ import {
   ResourceBounds,
   Volume,
   VolumeMount,
+  configMap,
   containerSecurityContext,
   deployment,
   fieldEnv,
   job,
-  objectMeta,
   opaqueSecret,
   plainEnv,
   podSecurityContext,
@@ -206,10 +206,12 @@ export class Temporal extends pulumi.ComponentResource {
       child,
     );
 
-    const dynamicConfig = new k8s.core.v1.ConfigMap(
+    const dynamicConfig = configMap(
       `${name}-dynamic-config`,
       {
-        metadata: objectMeta(args.namespace, `${objectName}-dynamic-config`, labels),
+        namespace: args.namespace,
+        name: `${objectName}-dynamic-config`,
+        labels,
         data: { [DYNAMIC_CONFIG_FILE]: DYNAMIC_CONFIG },
       },
       child,
@@ -263,6 +265,7 @@ export class Temporal extends pulumi.ComponentResource {
         strategy: "Recreate",
         securityContext: podSecurityContext(TEMPORAL_UID),
         terminationGracePeriodSeconds: 60,
+        reads: [credentials, dynamicConfig],
         initContainers: [
           {
             name: "config-template",

@@ -49,6 +49,8 @@ export function production(
         ...(options.ingress === false ? { enabled: false } : {}),
       },
       replicas: config.replicas,
+      // Prod never leaves the program on a topology move: its namespace may go only on purpose.
+      keepData: config.protectData,
       network: { ingressControllerNamespace: config.ingress.controllerNamespace },
     },
     { providers: [ctx.kubernetes] },

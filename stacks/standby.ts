@@ -24,7 +24,10 @@ export function podLabelsOf(instanceName: string, group: string): Record<string,
   return g.matchLabels;
 }
 
-/** `core-worker-01`, managed through its own PostgreSQL provider (DESIGN D5). */
+/**
+ * `core-worker-01`, managed through its own PostgreSQL provider (DESIGN D5). Every topology calls
+ * this while the stack names the server (v0 too), so its resources keep their URNs across moves.
+ */
 export function coreWorker01(ctx: StackContext, coreWorker: CoreWorkerConfig): ExternalDatabase {
   return new ExternalDatabase(
     CORE_WORKER,
@@ -35,6 +38,8 @@ export function coreWorker01(ctx: StackContext, coreWorker: CoreWorkerConfig): E
       adminPassword: coreWorker.adminPassword,
       adminIsSuperuser: coreWorker.adminSuperuser,
       sslMode: coreWorker.sslMode,
+      // After a failover these hold production's data; airbyte:protectData false really drops.
+      retainOnDelete: ctx.config.protectData,
     },
     { providers: [ctx.kubernetes] },
   );
@@ -92,6 +97,11 @@ export function standbyReplica(ctx: StackContext, args: StandbyReplicaArgs): Air
         proxyBodySizeMb: config.ingress.proxyBodySizeMb,
       },
       replicas: config.replicas,
+      // Active, the replica is production (after a failover): a move or destroy must not drop it.
+      // A standby's data is core-worker-01's (retained) and a mirror of prod's objects; protecting
+      // it would block the move v1 -> v0, and retaining it would make the way back fail on the
+      // existing namespace (the Kubernetes provider does not adopt existing objects).
+      keepData: config.protectData && args.replica.role === "active",
       network: { ingressControllerNamespace: config.ingress.controllerNamespace, ...args.network },
     },
     // Temporal and the platform start only once core-worker-01's roles and databases exist.

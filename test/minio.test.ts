@@ -28,6 +28,8 @@ describe("Minio (defaults)", () => {
     expect(kinds).toEqual([
       "ConfigMap/airbyte-prod-minio-lifecycle",
       "Job/airbyte-prod-minio-buckets",
+      // The data claim, applied before the StatefulSet so it can grow in place (lib/kube.ts).
+      "PersistentVolumeClaim/data-airbyte-prod-minio-0",
       "Secret/airbyte-prod-minio-credentials",
       "Service/airbyte-prod-minio",
       "StatefulSet/airbyte-prod-minio",

@@ -2,6 +2,7 @@
  * Building blocks for the Kubernetes objects every component creates, so each workload gets the
  * same labels, security context, probes and resource bounds without repeating them.
  */
+import * as crypto from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LabelSpec, selectorLabels, standardLabels } from "../../infra/naming";
@@ -24,6 +25,62 @@ export const HELPER_RESOURCES: ResourceBounds = {
   requests: { cpu: "10m", memory: "32Mi" },
   limits: { cpu: "200m", memory: "128Mi" },
 };
+
+/**
+ * How long pulumi-kubernetes waits for an object to become ready (create, update) or gone
+ * (delete) when the resource has no `customTimeouts`: 10 minutes (pulumi-kubernetes
+ * provider/pkg/await/await.go, `timeout := 10 * time.Minute` in Creation, Update and Deletion,
+ * overridden by the engine's timeout via metadata.TimeoutDuration; mirror commit 94977969d).
+ */
+export const PROVIDER_AWAIT_DEFAULT_SECONDS = 600;
+
+/** What an await adds to the time the object itself may take: scheduling, pulls, polling. */
+export const AWAIT_MARGIN_SECONDS = 300;
+
+/**
+ * `customTimeouts` for an object that may legitimately take `seconds` to become ready, or none
+ * when the provider's default already covers it (so the timeouts derive from the same constants
+ * as the Job deadlines and probe budgets, and cannot drift from them).
+ */
+export function awaitTimeouts(seconds: number): pulumi.CustomTimeouts | undefined {
+  const total = seconds + AWAIT_MARGIN_SECONDS;
+  if (total <= PROVIDER_AWAIT_DEFAULT_SECONDS) return undefined;
+  const t = `${Math.ceil(total / 60)}m`;
+  return { create: t, update: t };
+}
+
+/** Seconds a probe lets a container take before it gives up on it. */
+function probeBudgetSeconds(p: Probe | undefined): number {
+  if (!p) return 0;
+  const n = (v: unknown, d: number) => (typeof v === "number" ? v : d);
+  return n(p.initialDelaySeconds, 0) + n(p.periodSeconds, 10) * n(p.failureThreshold, 3);
+}
+
+/**
+ * Longest a pod of this template may legitimately take to become ready on a roll: the old pod's
+ * grace period (Recreate and StatefulSets stop it first), then the slowest container's startup
+ * (its startup probe's budget, else its readiness probe's).
+ */
+export function podReadyBudgetSeconds(args: PodArgs): number {
+  const grace = args.terminationGracePeriodSeconds ?? 30;
+  const startup = Math.max(
+    0,
+    ...args.containers.map((c) => {
+      const probe = (c.startupProbe ?? c.readinessProbe) as Probe | undefined;
+      return probeBudgetSeconds(probe);
+    }),
+  );
+  return grace + startup;
+}
+
+/** Options with the derived `customTimeouts` added, unless the caller set its own. */
+function withTimeouts(
+  opts: pulumi.CustomResourceOptions,
+  seconds: number,
+): pulumi.CustomResourceOptions {
+  const t = awaitTimeouts(seconds);
+  return t && !opts.customTimeouts ? { ...opts, customTimeouts: t } : opts;
+}
 
 export function resources(bounds: ResourceBounds): core.ResourceRequirements {
   return { requests: { ...bounds.requests }, limits: { ...bounds.limits } };
@@ -145,15 +202,83 @@ export interface PodArgs {
   serviceAccountName?: pulumi.Input<string>;
   /** Pod template annotations, e.g. a digest of mounted config to roll pods when it changes. */
   podAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * The ConfigMaps and Secrets (made with {@link configMap} or {@link opaqueSecret}, or passed to
+   * {@link trackData}) the pods read, by env or volume. A digest of their data goes on the pod
+   * template ({@link CONFIG_DIGEST_ANNOTATION}), so changing one rolls exactly these pods: env
+   * and mounted keys are read at start, and a ConfigMap replaced under the same name changes no
+   * other input of the workload. Default: none.
+   */
+  reads?: pulumi.Resource[];
   terminationGracePeriodSeconds?: number;
   restartPolicy?: "Always" | "OnFailure" | "Never";
 }
 
+/** Pod template annotation holding the digest of what the pods read ({@link PodArgs.reads}). */
+export const CONFIG_DIGEST_ANNOTATION = "airbyte.pulumi/config-sha256";
+
+const dataDigests = new WeakMap<pulumi.Resource, pulumi.Output<string>>();
+
+/** sha256 of a ConfigMap's or Secret's data, keys sorted. Not secret: a hash shows no value. */
+export function dataDigest(
+  data: pulumi.Input<Record<string, pulumi.Input<string>>>,
+): pulumi.Output<string> {
+  return pulumi.unsecret(
+    pulumi.output(data).apply((d) =>
+      crypto
+        .createHash("sha256")
+        .update(
+          JSON.stringify(
+            Object.keys(d)
+              .sort()
+              .map((k) => [k, d[k]]),
+          ),
+        )
+        .digest("hex"),
+    ),
+  );
+}
+
+/** Records the data of a ConfigMap or Secret made without the helpers here, for {@link PodArgs.reads}. */
+export function trackData<R extends pulumi.Resource>(
+  resource: R,
+  data: pulumi.Input<Record<string, pulumi.Input<string>>>,
+): R {
+  dataDigests.set(resource, dataDigest(data));
+  return resource;
+}
+
+/** One digest over the data of every object in `reads`, in a stable order. */
+export function readsDigest(reads: pulumi.Resource[]): pulumi.Output<string> {
+  const digests = reads.map((r) => {
+    const d = dataDigests.get(r);
+    if (!d) throw new Error("internal: a pod reads an object whose data was not tracked");
+    return d;
+  });
+  return pulumi.all(digests).apply((ds) =>
+    crypto
+      .createHash("sha256")
+      .update([...ds].sort().join("\n"))
+      .digest("hex"),
+  );
+}
+
+function podAnnotationsOf(
+  args: PodArgs,
+): pulumi.Input<Record<string, pulumi.Input<string>>> | undefined {
+  if (!args.reads?.length) return args.podAnnotations;
+  const digest = readsDigest(args.reads);
+  return pulumi
+    .all([pulumi.output(args.podAnnotations ?? {}), digest])
+    .apply(([a, d]) => ({ ...a, [CONFIG_DIGEST_ANNOTATION]: d }));
+}
+
 function podTemplate(args: PodArgs): core.PodTemplateSpec {
+  const annotations = podAnnotationsOf(args);
   return {
     metadata: {
       labels: standardLabels(args.labels),
-      ...(args.podAnnotations ? { annotations: args.podAnnotations } : {}),
+      ...(annotations ? { annotations } : {}),
     },
     spec: {
       ...(args.serviceAccountName
@@ -195,21 +320,44 @@ export function deployment(
         template: podTemplate(args),
       },
     },
-    opts,
+    withTimeouts(opts, podReadyBudgetSeconds(args)),
   );
 }
 
 export interface StatefulSetArgs extends PodArgs {
   /** The headless or regular Service that governs the pods' DNS names. */
   serviceName: pulumi.Input<string>;
-  volumeClaimTemplates: core.PersistentVolumeClaim[];
+  volumeClaimTemplates: ClaimTemplate[];
 }
 
+/** A claim template with a plain name (the claim patches are named after it). */
+export interface ClaimTemplate {
+  metadata: { name: string };
+  spec: core.PersistentVolumeClaimSpec;
+}
+
+/**
+ * A single-replica StatefulSet whose volumes outlive it and can grow in place:
+ * - each claim of `volumeClaimTemplates` (`<template>-<name>-0`) is also applied as a
+ *   `PersistentVolumeClaimPatch` before the StatefulSet: a fresh install creates the claim with
+ *   it (the controller then uses the existing claim), an existing one is adopted (server-side
+ *   apply, forced over the controller's fields). A larger size updates that claim in place, which
+ *   Kubernetes expands (with a StorageClass that allows expansion), instead of a new template;
+ * - `volumeClaimTemplates` are immutable, so changes to them are ignored (a change would replace
+ *   the StatefulSet); the template only matters to the controller if a claim is missing;
+ * - the claim patches are `retainOnDelete`: deleting a patch only relinquishes fields, and the
+ *   provider refuses that for fields the API requires;
+ * - `persistentVolumeClaimRetentionPolicy` Retain (as the Kubernetes default, stated): deleting
+ *   or replacing the StatefulSet keeps the claims; only deleting the namespace deletes them.
+ */
 export function statefulSet(
   resourceName: string,
   args: StatefulSetArgs,
   opts: pulumi.CustomResourceOptions,
 ): k8s.apps.v1.StatefulSet {
+  const claims = args.volumeClaimTemplates.map((t) =>
+    claimPatch(`${resourceName}-${t.metadata.name}-claim`, args, t, opts),
+  );
   return new k8s.apps.v1.StatefulSet(
     resourceName,
     {
@@ -220,10 +368,48 @@ export function statefulSet(
         selector: { matchLabels: selectorLabels(args.labels) },
         template: podTemplate(args),
         volumeClaimTemplates: args.volumeClaimTemplates,
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       },
     },
-    opts,
+    {
+      ...withTimeouts(opts, podReadyBudgetSeconds(args)),
+      dependsOn: [...dependsOnList(opts.dependsOn), ...claims],
+      ignoreChanges: [...(opts.ignoreChanges ?? []), "spec.volumeClaimTemplates"],
+    },
   );
+}
+
+/** The claim the StatefulSet controller names `<template>-<statefulset>-<ordinal>`, ordinal 0. */
+export function claimName(template: string, statefulSetName: string): string {
+  return `${template}-${statefulSetName}-0`;
+}
+
+function claimPatch(
+  resourceName: string,
+  args: StatefulSetArgs,
+  template: ClaimTemplate,
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.PersistentVolumeClaimPatch {
+  return new k8s.core.v1.PersistentVolumeClaimPatch(
+    resourceName,
+    {
+      metadata: {
+        ...objectMeta(args.namespace, claimName(template.metadata.name, args.name), args.labels),
+        // The controller created existing claims and owns their fields; this patch takes them.
+        annotations: { "pulumi.com/patchForce": "true" },
+      },
+      spec: template.spec,
+    },
+    { parent: opts.parent, provider: opts.provider, retainOnDelete: true },
+  );
+}
+
+/** `dependsOn` as a list, for adding to it. */
+function dependsOnList(
+  d: pulumi.CustomResourceOptions["dependsOn"],
+): pulumi.Input<pulumi.Resource>[] {
+  if (d === undefined) return [];
+  return Array.isArray(d) ? d : [d as pulumi.Input<pulumi.Resource>];
 }
 
 /** A claim template for a StatefulSet's single data volume. */
@@ -231,7 +417,7 @@ export function dataVolumeClaim(
   name: string,
   size: pulumi.Input<string>,
   storageClassName?: pulumi.Input<string>,
-): core.PersistentVolumeClaim {
+): ClaimTemplate {
   return {
     metadata: { name },
     spec: {
@@ -256,19 +442,26 @@ export function jobSpec(args: JobArgs): k8s.types.input.batch.v1.JobSpec {
   };
 }
 
+/** A Job Pulumi waits for: its deadline is required, and bounds the wait. */
+export interface AwaitedJobArgs extends JobArgs {
+  activeDeadlineSeconds: number;
+}
+
 /**
  * A run-to-completion Job that Pulumi waits for. Its pod template is immutable, so a change
- * replaces it; the fixed name makes that a delete-then-create.
+ * replaces it; the fixed name makes that a delete-then-create. Pulumi waits as long as the Job's
+ * own deadline allows (plus {@link AWAIT_MARGIN_SECONDS}), not the provider's 10 minutes: a
+ * shorter wait fails `pulumi up` while the Job would still have succeeded.
  */
 export function job(
   resourceName: string,
-  args: JobArgs,
+  args: AwaitedJobArgs,
   opts: pulumi.CustomResourceOptions,
 ): k8s.batch.v1.Job {
   return new k8s.batch.v1.Job(
     resourceName,
     { metadata: objectMeta(args.namespace, args.name, args.labels), spec: jobSpec(args) },
-    { ...opts, deleteBeforeReplace: true },
+    { ...withTimeouts(opts, args.activeDeadlineSeconds), deleteBeforeReplace: true },
   );
 }
 
@@ -316,7 +509,7 @@ export function opaqueSecret(
   },
   opts: pulumi.CustomResourceOptions,
 ): k8s.core.v1.Secret {
-  return new k8s.core.v1.Secret(
+  const secret = new k8s.core.v1.Secret(
     resourceName,
     {
       metadata: objectMeta(args.namespace, args.name, args.labels),
@@ -325,6 +518,26 @@ export function opaqueSecret(
     },
     opts,
   );
+  return trackData(secret, args.data);
+}
+
+/** A ConfigMap whose data pods can declare they read ({@link PodArgs.reads}). */
+export function configMap(
+  resourceName: string,
+  args: {
+    namespace: pulumi.Input<string>;
+    name: string;
+    labels: LabelSpec;
+    data: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  },
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.ConfigMap {
+  const cm = new k8s.core.v1.ConfigMap(
+    resourceName,
+    { metadata: objectMeta(args.namespace, args.name, args.labels), data: args.data },
+    opts,
+  );
+  return trackData(cm, args.data);
 }
 
 /** In-cluster DNS name of a Service. */

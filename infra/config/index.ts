@@ -101,8 +101,10 @@ export interface StackConfig {
   storage: { type: StorageType; size: string; logRetentionDays: number };
   database: { storageSize: string };
   storageClassName?: string;
+  /** `airbyte:protectData` (default true): protect and retain what holds data. */
+  protectData: boolean;
   replicas: ReplicaCounts;
-  /** Present from v1. */
+  /** Present from v1, and in v0 while `coreWorkerHost` is set. */
   coreWorker?: CoreWorkerConfig;
   /** Present from v1. */
   replica?: ReplicaConfig;
@@ -157,6 +159,7 @@ export function parseConfig(source: ConfigSource): StackConfig {
     },
     database: { storageSize: r.requiredString("databaseStorageSize") },
     storageClassName: r.string("storageClassName"),
+    protectData: r.string("protectData") !== "false",
     replicas: {
       server: r.integer("serverReplicas"),
       worker: r.integer("workerReplicas"),
@@ -165,7 +168,10 @@ export function parseConfig(source: ConfigSource): StackConfig {
       connectorBuilderServer: r.integer("connectorBuilderServerReplicas"),
     },
   };
-  if (config.topology === "v1" || config.topology === "v2") {
+  // v0 keeps managing core-worker-01 while the stack still names it: its roles and databases
+  // then never leave the program on a move v1 -> v0, so coming back finds them in the state
+  // instead of failing on CREATE ROLE/DATABASE for objects the provider cannot adopt.
+  if (config.topology === "v1" || config.topology === "v2" || source.get("coreWorkerHost")) {
     config.coreWorker = parseCoreWorker(r, source);
     config.replica = parseReplica(r, source, config.prod);
   }

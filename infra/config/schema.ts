@@ -245,6 +245,14 @@ export const CONFIG_SCHEMA = {
     example: "fast-ssd",
     description: "StorageClass of every volume; empty uses the cluster default.",
   },
+  protectData: {
+    type: "string",
+    default: "true",
+    oneOf: BOOLEANS,
+    example: "false",
+    description:
+      "Keep prod's data through every command: prod's namespace (with its database and MinIO volumes) is protected and retained, an active replica's namespace is protected, and core-worker-01's roles and databases are retained. false lets destroy, a namespace rename or a topology move really delete them (run pulumi up first, then destroy; docs/runbooks.md).",
+  },
   serverReplicas: replicas("server (API and UI)"),
   workerReplicas: replicas("worker"),
   workloadLauncherReplicas: replicas("workload launcher"),
