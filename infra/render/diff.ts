@@ -1023,7 +1023,7 @@ function claimsIn(namespace: string, side: Side): string[] {
       }
     }
   }
-  return out.sort();
+  return [...new Set(out)].sort();
 }
 
 /**
