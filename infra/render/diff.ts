@@ -7,7 +7,9 @@
  * Replacement rules encoded here, and where each comes from:
  *
  * - **Kubernetes** (`@pulumi/kubernetes` 4.x provider, `provider/pkg/provider/diff.go`
- *   `forceNewProperties` and `provider.go` `Diff`):
+ *   `forceNewProperties` and `provider.go` `Diff`; checked against tag v4.32.0, the newest in our
+ *   mirror of pulumi/pulumi-kubernetes, whose `diff.go` is unchanged up to the mirror's head; the
+ *   pinned 4.34.2 is not in it):
  *   - every object: `metadata.name`, `metadata.namespace`; removing `metadata` altogether;
  *   - Deployment, DaemonSet (apps/v1, v1beta2): `spec.selector`;
  *   - StatefulSet: `spec.selector`, `spec.serviceName`, `spec.podManagementPolicy`,
@@ -30,8 +32,9 @@
  *     and a create. Within one URN (which the SDK does not produce) they are a replace.
  *   Not a provider rule but an API server one: `immutable: true` cannot be turned back off, so that
  *   change is reported as a replace (Pulumi would try an update that the server rejects).
- * - **PostgreSQL** (`@pulumi/postgresql` 3.18 bridges cyrilgdn/terraform-provider-postgresql; its
- *   `ForceNew` schema attributes, Pulumi names): see `POSTGRESQL_FORCE_NEW`. A Database's `name`
+ * - **PostgreSQL** (`@pulumi/postgresql` 3.18 bridges cyrilgdn/terraform-provider-postgresql, the
+ *   submodule at ff936b9 = v1.26.0-3 in pulumi-postgresql v3.18.0; 3.18.1 is not in our mirror; its
+ *   `ForceNew` schema attributes, Pulumi names, each file checked): see `POSTGRESQL_FORCE_NEW`. A Database's `name`
  *   and `owner` and a Role's `name` are NOT force-new: the provider renames in place
  *   (`ALTER DATABASE … RENAME`, `ALTER ROLE … RENAME`); these are updates carrying a note, because
  *   every client of the old name breaks.
