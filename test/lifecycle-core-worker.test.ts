@@ -122,6 +122,13 @@ describe("core-worker-01 across topology moves and destroy", () => {
     expect(await keptRows(s)).toEqual([42]);
   });
 
+  it("airbyte:protectData false: nothing is protected or retained but the claim patches", () => {
+    const kept = v1Unprotected.filter((r) => r.protect || r.retainOnDelete).map((r) => r.type);
+    expect(new Set(kept)).toEqual(new Set(["kubernetes:core/v1:PersistentVolumeClaimPatch"]));
+    const protectedByDefault = v1.filter((r) => r.protect).map((r) => r.name);
+    expect(protectedByDefault).toEqual(["airbyte-prod-namespace"]);
+  });
+
   it("airbyte:protectData false: destroy really drops the databases and roles", async () => {
     const s = await server();
     const p = new ProviderStandIn(s);

@@ -77,7 +77,8 @@ describe("render --stack fixture", () => {
     const docs = parseAllDocuments(read("fixture", "all.yaml")).map(
       (d) => d.toJS() as { kind: string },
     );
-    expect(docs).toHaveLength(11);
+    // 11 objects plus the StatefulSet's data claim patch (lib/kube.ts statefulSet).
+    expect(docs).toHaveLength(12);
     expect(docs[0].kind).toBe("Namespace");
   });
 
@@ -92,7 +93,8 @@ describe("render --stack fixture", () => {
       "`airbyte:coreWorkerPassword`: declared secret, not set in the stack file",
     );
     expect(summary).toMatch(/\| dbPassword +\| \[secret\]/);
-    expect(summary).toContain("Schema validation: passed for 11 of 11 objects");
+    expect(summary).toContain("Schema validation: passed for 11 of 12 objects");
+    expect(summary).toContain("(server-side apply patch)");
     expect(summary).toMatch(/secret values appear only in 2 Secret objects/);
   });
 

@@ -251,7 +251,7 @@ export const CONFIG_SCHEMA = {
     oneOf: BOOLEANS,
     example: "false",
     description:
-      "Keep prod's data through every command: prod's namespace (with its database and MinIO volumes) is protected and retained, an active replica's namespace is protected, and core-worker-01's roles and databases are retained. false lets destroy, a namespace rename or a topology move really delete them (run pulumi up first, then destroy; docs/runbooks.md).",
+      "Keep prod's data through every command: prod's namespace (with its database and MinIO volumes) is protected and retained, an active replica's namespace is protected, and core-worker-01's roles and databases are retained. false lets destroy, a namespace rename or a topology move really delete them (run pulumi up first, then destroy; docs/data-protection.md).",
   },
   serverReplicas: replicas("server (API and UI)"),
   workerReplicas: replicas("worker"),
