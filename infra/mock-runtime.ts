@@ -5,6 +5,7 @@
  */
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { UNKNOWN_AT_PREVIEW } from "./preview-values";
 
 /** The wire signature the SDK uses to mark a value as secret (see SDK runtime/rpc.js). */
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -62,6 +63,12 @@ export interface MockRunOptions {
   /** Keys of `config` that are secrets. */
   secretKeys?: string[];
   program: () => unknown;
+  /**
+   * Run as a real `pulumi preview` would: custom resources whose URN is not in `existing` are
+   * being created, so their id and every output the provider computes (not echoed from the
+   * inputs) are unknown, and so is every input built from them. Without it, all values are known.
+   */
+  preview?: { existing: string[] };
 }
 
 export interface MockRun {
@@ -71,6 +78,9 @@ export interface MockRun {
   /** Names of stack outputs that are secret. */
   secretOutputs: string[];
 }
+
+/** Only appears in runs with {@link MockRunOptions.preview}. */
+export { UNKNOWN_AT_PREVIEW };
 
 /** Deterministic stand-ins for values providers compute, so rendering is reproducible. */
 export function mockComputedState(
@@ -123,6 +133,7 @@ export function unwrapSecrets(
   found: string[] = [],
 ): { value: unknown; secretPaths: string[] } {
   const walk = (v: unknown, p: string): unknown => {
+    if (pulumi.isUnknown(v)) return UNKNOWN_AT_PREVIEW;
     if (isSecretMarker(v)) {
       found.push(p);
       return walk(v.value, p);
@@ -165,6 +176,8 @@ interface RegisterRequest {
 }
 interface RegisterResponse {
   getUrn(): string;
+  setId(id: string): void;
+  setObject(state: unknown): void;
 }
 type Callback = (err: Error | null, resp?: RegisterResponse) => void;
 interface OutputsRequest {
@@ -242,8 +255,9 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
     },
     project,
     options.stack,
-    false,
+    options.preview !== undefined,
   );
+  const existing = new Set(options.preview?.existing ?? []);
 
   const resources: RecordedResource[] = [];
   const monitor = pulumi.runtime.getMonitor() as unknown as RecordingMonitor;
@@ -274,6 +288,13 @@ export async function runUnderMocks(options: MockRunOptions): Promise<MockRun> {
           replaceOnChanges: req.getReplaceonchangesList(),
           aliases: req.getAliasesList(),
         });
+      }
+      // What the engine hands back for a resource a preview would create: no id, and outputs only
+      // where the provider echoes its inputs (Kubernetes: `Create` with preview returns the inputs;
+      // bridged providers and random: computed attributes unknown).
+      if (!err && resp && options.preview && req.getCustom() && !existing.has(resp.getUrn())) {
+        resp.setId("");
+        resp.setObject(req.getObject());
       }
       cb(err, resp);
     });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { RecordedResource } from "../infra/mock-runtime";
 import { diffRuns, parsePath, type ResourceDiff, type TopologyDiff } from "../infra/render/diff";
+import { UNKNOWN_AT_PREVIEW } from "../infra/preview-values";
 
 const STACK_URN = "urn:pulumi:s::airbyte::pulumi:pulumi:Stack::airbyte-s";
 
@@ -94,7 +95,14 @@ describe("matching by URN", () => {
   it("identical resources are only counted", () => {
     const d = diffRuns([stack(), a, b], [stack(), a, b]);
     expect(d.entries).toEqual([]);
-    expect(d.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 0, same: 2 });
+    expect(d.counts).toEqual({
+      create: 0,
+      update: 0,
+      replace: 0,
+      delete: 0,
+      same: 2,
+      possibleReplace: 0,
+    });
   });
 
   it("a URN only on the new side is a create, only on the old side a delete", () => {
@@ -686,5 +694,235 @@ describe("stack outputs", () => {
       { name: "gone", old: "x" },
       { name: "pw", old: "[secret]", new: "[secret]" },
     ]);
+  });
+});
+
+describe("values unknown at preview (the new side is a preview)", () => {
+  const U = UNKNOWN_AT_PREVIEW;
+
+  it("a Secret whose data is unknown is a possible replace, shown as unknown", () => {
+    const e = one(
+      kube(SECRET, "s", { stringData: { password: "x" } }, { secretPaths: ["stringData"] }),
+      kube(SECRET, "s", { stringData: U }),
+    );
+    expect(e).toMatchObject({ op: "replace", possibleReplace: true });
+    expect(e?.changes).toEqual([{ path: "stringData", old: "[secret]", new: U, unknown: true }]);
+    expect(e?.replaceReasons[0]).toMatchObject({ possible: true });
+    expect(reasonRules(e)[0]).toMatch(/kubernetes: Secret stringData; unknown at preview/);
+  });
+
+  it("counts possible replacements apart, and a known force-new change is not possible but certain", () => {
+    const d = diffRuns(
+      [stack(), kube(CM, "a", { data: { x: "1" } }), kube(CM, "b", { data: { x: "1" } })],
+      [stack(), kube(CM, "a", { data: { x: U } }), kube(CM, "b", { data: { x: "2" } })],
+    );
+    expect(d.counts).toMatchObject({ replace: 2, possibleReplace: 1 });
+    expect(d.entries.find((e) => e.name === "b")?.possibleReplace).toBe(false);
+  });
+
+  it("Kubernetes: an unknown replaces only at or below a force-new path (the provider's patch has null there)", () => {
+    const tpl = { template: { spec: { containers: [{ name: "c", image: "i:1" }] } } };
+    // A whole `spec` unknown: the patch is `spec: null`, `.spec.template` is not found in it.
+    expect(one(kube(JOB, "j", { spec: tpl }), kube(JOB, "j", { spec: U }))?.op).toBe("update");
+    const deep = one(
+      kube(JOB, "j", { spec: tpl }),
+      kube(JOB, "j", { spec: { template: { spec: { containers: [{ name: "c", image: U }] } } } }),
+    );
+    expect(deep).toMatchObject({ op: "replace", possibleReplace: true });
+  });
+
+  it("bridged providers: an unknown force-new attribute is a possible replace", () => {
+    const t = "postgresql:index/subscription:Subscription";
+    const e = one(
+      res(t, "sub", { name: "s", conninfo: "host=a" }),
+      res(t, "sub", { name: "s", conninfo: U }),
+    );
+    expect(e).toMatchObject({ op: "replace", possibleReplace: true });
+    expect(e?.hazards.map((h) => h.kind)).toEqual(["replication"]);
+    expect(e?.hazards[0].message).toMatch(/\(if the replacement happens\)/);
+  });
+});
+
+describe("options: recorded and shown", () => {
+  it("lists protect, retainOnDelete, deleteBeforeReplace, customTimeouts and deletedWith on an entry", () => {
+    const job = kube(
+      JOB,
+      "j",
+      { spec: { template: {} } },
+      {
+        protect: true,
+        retainOnDelete: true,
+        deleteBeforeReplace: true,
+        customTimeouts: { create: "3h", update: "3h" },
+        deletedWith: "urn:pulumi:s::airbyte::kubernetes:core/v1:Namespace::ns",
+      },
+    );
+    const d = diffRuns([stack()], [stack(), job]);
+    expect(d.entries[0].options).toEqual([
+      "protect",
+      "retainOnDelete",
+      "deleteBeforeReplace",
+      "customTimeouts(create 3h, update 3h)",
+      "deletedWith ns",
+    ]);
+  });
+
+  it("reports changes of retainOnDelete, customTimeouts and dependsOn", () => {
+    const dep = "urn:pulumi:s::airbyte::kubernetes:core/v1:Namespace::ns";
+    const e = one(
+      kube(JOB, "j", { spec: {} }),
+      kube(
+        JOB,
+        "j",
+        { spec: {} },
+        { retainOnDelete: true, customTimeouts: { create: "3h" }, dependsOn: [dep] },
+      ),
+    );
+    expect(e?.optionChanges).toEqual([
+      { option: "retainOnDelete", old: false, new: true },
+      { option: "customTimeouts", old: {}, new: { create: "3h" } },
+      { option: "dependsOn", old: [], new: ["ns"] },
+    ]);
+    expect(e?.op).toBe("update");
+  });
+});
+
+describe("dependent replacements (the engine's, for a resource deleted before it is replaced)", () => {
+  const secretBefore = kube(SECRET, "creds", { stringData: { password: "a" } });
+  const secretAfter = kube(SECRET, "creds", { stringData: { password: "b" } });
+  const envFrom = {
+    template: {
+      spec: { containers: [{ name: "c", envFrom: [{ secretRef: { name: "creds" } }] }] },
+    },
+  };
+  const deps = { propertyDependencies: { spec: [secretBefore.urn] } };
+
+  it("a Job reading a Secret replaced delete-first is flagged: not re-run, pods fail meanwhile", () => {
+    const job = kube(JOB, "setup", { spec: envFrom }, deps);
+    const d = diffRuns([stack(), secretBefore, job], [stack(), secretAfter, job]);
+    const secret = d.entries.find((e) => e.name === "creds");
+    expect(secret).toMatchObject({ op: "replace", deleteBeforeReplace: true });
+    expect(secret?.notes.join("\n")).toMatch(
+      /deleted before it is re-created while Job airbyte-tools\/setup uses it: pods starting meanwhile fail; Job airbyte-tools\/setup does not re-run with the new value/,
+    );
+    // The provider sees `spec` unknown as `spec: null`: not a force-new path, so the Job stays.
+    expect(d.entries.find((e) => e.name === "setup")).toBeUndefined();
+  });
+
+  it("also by name alone (no property dependency): the pod still reads it", () => {
+    const job = kube(JOB, "setup", { spec: envFrom });
+    const d = diffRuns([stack(), secretBefore, job], [stack(), secretAfter, job]);
+    expect(d.entries.find((e) => e.name === "creds")?.notes.join("\n")).toMatch(
+      /Job airbyte-tools\/setup/,
+    );
+  });
+
+  it("a dependent whose force-new input comes from it is replaced too, first, transitively", () => {
+    const role = "postgresql:index/role:Role";
+    const grant = "postgresql:index/grant:Grant";
+    const rBefore = res(role, "r", { name: "a" }, { deleteBeforeReplace: true });
+    const rAfter = res(role, "r", { name: "a", replicationX: true }, { deleteBeforeReplace: true });
+    // Role has no force-new attribute: make it replace through replaceOnChanges.
+    rAfter.replaceOnChanges = ["*"];
+    const g = res(
+      grant,
+      "g",
+      { role: "a", database: "d", objectType: "database", privileges: [] },
+      {
+        propertyDependencies: { role: [rBefore.urn] },
+      },
+    );
+    const d = diffRuns([stack(), rBefore, g], [stack(), rAfter, g]);
+    const ge = d.entries.find((e) => e.name === "g");
+    expect(ge).toMatchObject({ op: "replace", deleteBeforeReplace: true });
+    expect(ge?.replaceReasons[0].rule).toMatch(
+      /depends on postgresql Role r|depends on r, deleted before/,
+    );
+  });
+});
+
+describe("data loss, replication and failing deletes (exit non-zero unless --allow-data-loss)", () => {
+  const ns = res("kubernetes:core/v1:Namespace", "ns", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "airbyte-x" },
+  });
+  const sts = kube(
+    STS,
+    "db",
+    { spec: { replicas: 1, volumeClaimTemplates: [{ metadata: { name: "data" } }] } },
+    {},
+    "airbyte-x",
+  );
+
+  it("a Namespace's deletion names the claims it deletes", () => {
+    const d = diffRuns([stack(), ns, sts], [stack()]);
+    const e = d.entries.find((x) => x.name === "ns");
+    expect(e?.hazards).toEqual([
+      {
+        kind: "data-loss",
+        message: "deleting the Namespace deletes everything in it, with its claims: data-db-0",
+      },
+    ]);
+    expect(d.hazardous.map((x) => x.name)).toEqual(["ns"]);
+  });
+
+  it("retainOnDelete on a Namespace keeps it (Pulumi forgets it): no loss", () => {
+    const kept = { ...ns, retainOnDelete: true };
+    expect(diffRuns([stack(), kept, sts], [stack()]).hazardous.map((x) => x.name)).toEqual([]);
+  });
+
+  it("a StatefulSet that deletes its claims, a PVC, a Database without retainOnDelete", () => {
+    const deleting = kube(STS, "s", {
+      spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete" } },
+    });
+    const pvc = kube(PVC, "p", { spec: {} });
+    const db = res("postgresql:index/database:Database", "db", { name: "db-airbyte" });
+    const keptDb = res(
+      "postgresql:index/database:Database",
+      "kept",
+      { name: "k" },
+      { retainOnDelete: true },
+    );
+    const d = diffRuns([stack(), deleting, pvc, db, keptDb], [stack()]);
+    expect(d.hazardous.map((x) => x.name).sort()).toEqual(["db", "p", "s"]);
+  });
+
+  it("DROP ROLE fails while databases it may own objects in are kept", () => {
+    const role = res("postgresql:index/role:Role", "airbyte-role", { name: "airbyte" });
+    const db = res(
+      "postgresql:index/database:Database",
+      "db",
+      { name: "db-airbyte", owner: "airbyte" },
+      { retainOnDelete: true },
+    );
+    const d = diffRuns([stack(), role, db], [stack()]);
+    expect(d.entries.find((e) => e.name === "airbyte-role")?.hazards[0]).toMatchObject({
+      kind: "fails",
+      message: expect.stringMatching(
+        /^DROP ROLE airbyte fails while it owns objects or holds privileges in other databases \(db-airbyte\)/,
+      ),
+    });
+  });
+
+  it("a replaced Subscription breaks replication (copy_data re-copies into tables with rows)", () => {
+    const t = "postgresql:index/subscription:Subscription";
+    const e = one(
+      res(t, "sub", { name: "s", publications: ["p"] }),
+      res(t, "sub", { name: "s", publications: ["p", "q"] }),
+    );
+    expect(e?.hazards).toEqual([
+      {
+        kind: "replication",
+        message: expect.stringMatching(
+          /re-copies every table into tables holding rows, fails on duplicate keys/,
+        ),
+      },
+    ]);
+  });
+
+  it("a protected resource's deletion makes up fail", () => {
+    const d = diffRuns([stack(), kube(CM, "c", { data: {} }, { protect: true })], [stack()]);
+    expect(d.hazardous[0].hazards[0].kind).toBe("fails");
   });
 });

@@ -61,7 +61,16 @@ beforeAll(async () => {
     diff([...STACK, "--from", "v1", "--to", "v2"]),
   ]);
   [allowedJson, elsewhere] = await Promise.all([
-    diff([...STACK, "--from", "v1", "--to", "v2", "--allow-replace", "--json"]),
+    diff([
+      ...STACK,
+      "--from",
+      "v1",
+      "--to",
+      "v2",
+      "--allow-replace",
+      "--allow-data-loss",
+      "--json",
+    ]),
     diff(["--stack", "elsewhere", "--from", "v1", "--to", "v2"]),
   ]);
   [failing, badFlagProcess] = await Promise.all([
@@ -74,7 +83,9 @@ describe("v0 → v1: only additions (and an update of prod)", () => {
   it("exits 0 and counts what changes", () => {
     expect(adds.stderr).toBe("");
     expect(adds.code).toBe(0);
-    expect(adds.stdout).toContain("Topology diff for stack fixture: v0 → v1");
+    expect(adds.stdout).toContain(
+      "Diff for stack fixture: Pulumi.fixture.yaml, topology v0 → Pulumi.fixture.yaml, topology v1",
+    );
     expect(adds.stdout).toMatch(
       /\+ 5 to create {3}~ 1 to update {3}\+- 0 to replace {3}- 0 to delete/,
     );
@@ -105,7 +116,11 @@ describe("v1 → v2: replaces and deletes", () => {
     expect(breaks.stderr).toContain("--allow-replace");
     // Not prod: reported, but it does not block.
     expect(breaks.stderr).not.toContain("tools-settings");
-    expect(breaks.stderr).not.toContain("core-worker-01");
+    // Not prod either, but a replaced database is dropped: that blocks on its own.
+    expect(breaks.stderr).toContain(
+      "1 resource(s) lose data, break replication or make pulumi up fail:\n  +- replace postgresql Database core-worker-01-db\n      data loss: DROP DATABASE db-airbyte",
+    );
+    expect(breaks.stderr).toContain("--allow-data-loss");
   });
 
   it("shows replacements with +- and the reason, deletes with -", () => {
@@ -116,7 +131,7 @@ describe("v1 → v2: replaces and deletes", () => {
       /replaces because length changed \(random: every input is force-new\)/,
     );
     expect(breaks.stdout).toMatch(
-      /\+- replace postgresql Database core-worker-01-db\n {13}replaces because template changed \(postgresql: Database template\)/,
+      /\+- replace postgresql Database core-worker-01-db\n {13}!! data loss: DROP DATABASE db-airbyte\n {13}replaces because template changed \(postgresql: Database template\)/,
     );
     expect(breaks.stdout).toMatch(/^ {2}- {2}delete {2}ConfigMap airbyte-tools\/tools-settings$/m);
     expect(breaks.stdout).toMatch(/note: Role name changes in place/);
@@ -133,9 +148,20 @@ describe("v1 → v2: replaces and deletes", () => {
     expect(allowedJson.code).toBe(0);
     expect(allowedJson.stderr).toContain("3 resource(s) of prod");
     expect(allowedJson.stderr).toContain("accepted by --allow-replace");
+    expect(allowedJson.stderr).toContain("accepted by --allow-data-loss");
     const d = JSON.parse(allowedJson.stdout) as TopologyDiff & { from: string; to: string };
-    expect(d).toMatchObject({ from: "v1", to: "v2" });
-    expect(d.counts).toEqual({ create: 0, update: 2, replace: 4, delete: 1, same: 10 });
+    expect(d).toMatchObject({
+      from: "Pulumi.fixture.yaml, topology v1",
+      to: "Pulumi.fixture.yaml, topology v2",
+    });
+    expect(d.counts).toEqual({
+      create: 0,
+      update: 2,
+      replace: 4,
+      delete: 1,
+      same: 10,
+      possibleReplace: 0,
+    });
     const byName = (n: string) => d.entries.find((e: ResourceDiff) => e.name === n);
     expect(byName("airbyte-prod-db")).toMatchObject({
       op: "replace",
@@ -161,9 +187,11 @@ describe("v1 → v2: replaces and deletes", () => {
 describe("failures and usage", () => {
   it("a side whose program fails: exit 1 with its message and a hint about the stack keys", () => {
     expect(failing.code).toBe(1);
-    expect(failing.stderr).toContain("the program failed for stack fixture with topology v9");
+    expect(failing.stderr).toContain(
+      "the program failed for stack fixture on the new side (Pulumi.fixture.yaml, topology v9)",
+    );
     expect(failing.stderr).toContain("airbyte:topology: v9 is not built yet");
-    expect(failing.stderr).toContain("must hold every key topology v9 needs");
+    expect(failing.stderr).toContain("must hold every key the new side needs");
   });
 
   it("wrong usage exits 2 naming the flag and the fix", async () => {
@@ -171,7 +199,11 @@ describe("failures and usage", () => {
     expect(badFlagProcess.stderr).toContain("unknown flag --colour");
     expect(badFlagProcess.stderr).toContain("Usage: npm run diff");
     const cases: [string[], string | RegExp][] = [
-      [[...STACK, "--from", "v0"], "--to is required: the topology, e.g. --to v1"],
+      [
+        [...STACK, "--from-rev", "main", "--from-file", "Pulumi.yaml"],
+        "--from-rev and --from-file both set the old side's stack file",
+      ],
+      [[...STACK, "--from-file", "nowhere.yaml"], "--from-file nowhere.yaml: no such file"],
       [["--from", "v0", "--to", "v1"], "--stack is required"],
       [
         ["--stack", "nope", "--from", "v0", "--to", "v1"],
@@ -179,7 +211,7 @@ describe("failures and usage", () => {
       ],
       [
         [...STACK, "--from", "v0", "--to", "v1", "--config", "topology=v2"],
-        "the topology of each side is --from and --to",
+        "--config topology: a side's topology is --to",
       ],
       [
         [...STACK, "--from", "v0", "--to", "v1", "--config", "novalue"],
@@ -187,6 +219,10 @@ describe("failures and usage", () => {
       ],
       [[...STACK, "--from", "v0", "--to", "v1", "--json=yes"], "--json takes no value"],
       [[...STACK, "--from", "v 0", "--to", "v1"], "--from v 0: a topology is a name"],
+      [
+        [...STACK, "--from-config", "topology=v1"],
+        "--from-config topology: a side's topology is --from",
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await usageOf(args);

@@ -80,9 +80,11 @@ describe("preview.yml", () => {
     const script = offline.steps.map((s) => s.run ?? "").join("\n");
     expect(script).toContain("infra/render/diff-changed-stacks.ts --base");
     expect(script).toMatch(/npm run --silent render -- --stack "\$stack"/);
-    expect(script).toMatch(
-      /npm run --silent diff -- --stack "\$stack" --from "\$from" --to "\$to"/,
-    );
+    // Every changed stack file, not only a changed topology: the base branch's file → the PR's.
+    expect(script).toMatch(/npm run --silent diff -- --stack "\$stack" --from-rev "\$BASE_SHA"/);
+    expect(script).toContain(".fileChanged");
+    const report = offline.steps.find((s) => s.run?.includes("--from-rev"));
+    expect(report?.env?.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
     const comment = uses(offline, "actions/github-script");
     expect(comment?.with?.script).toContain("createComment");
     expect(comment?.with?.script).toContain("updateComment");
@@ -91,7 +93,42 @@ describe("preview.yml", () => {
   });
 });
 
-describe("which stacks get a topology diff", () => {
+describe("preview.yml as users meet it (issue 11, item 5)", () => {
+  it("never runs a fork's pull request with prod credentials", () => {
+    // pull_request_target (and workflow_run) run with the base repository's secrets even for forks.
+    const code = text
+      .split("\n")
+      .filter((l) => !l.trim().startsWith("#"))
+      .join("\n");
+    expect(Object.keys(wf.on)).toEqual(["pull_request"]);
+    expect(code).not.toMatch(/pull_request_target|workflow_run|issue_comment/);
+    expect(preview.if).toContain(
+      "github.event.pull_request.head.repo.full_name == github.repository",
+    );
+    expect(preview.if).toContain("github.actor != 'dependabot[bot]'");
+    // Only the guarded job sees secrets.
+    for (const [name, job] of Object.entries(wf.jobs))
+      if (name !== "preview") expect(JSON.stringify(job), name).not.toMatch(/secrets\./);
+  });
+
+  it("installs the policy pack's own dependencies and passes the pack to the preview", () => {
+    const steps = preview.steps.map((s) => s.run ?? "");
+    const install = steps.findIndex((r) => /npm ci .*--prefix policy/.test(r));
+    const run = preview.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+    expect(install).toBeGreaterThan(-1);
+    expect(install).toBeLessThan(run);
+    expect(uses(preview, "pulumi/actions")?.with?.policyPacks).toBe("policy");
+  });
+
+  it("works with a self-managed backend: PULUMI_BACKEND_URL logs in there, with its passphrase", () => {
+    const step = uses(preview, "pulumi/actions");
+    expect(step?.with?.["cloud-url"]).toBe("${{ vars.PULUMI_BACKEND_URL }}");
+    expect(step?.env?.PULUMI_BACKEND_URL).toBe("${{ vars.PULUMI_BACKEND_URL }}");
+    expect(step?.env?.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+  });
+});
+
+describe("which stacks get a diff", () => {
   const stack = (topology?: string, key = "airbyte:topology") =>
     `config:\n${topology ? `  ${key}: ${topology}\n` : ""}  airbyte:prodHost: a.example.com\n`;
 
@@ -110,13 +147,20 @@ describe("which stacks get a topology diff", () => {
           { stack: "prod", base: stack("v0"), head: stack("v1") },
           { stack: "staging", base: stack("v1"), head: stack("v1") },
           { stack: "new", head: stack("v1") },
+          {
+            stack: "sized",
+            base: stack("v1"),
+            head: `${stack("v1")}  airbyte:databaseStorageSize: 30Gi\n`,
+          },
         ],
         "airbyte",
       ),
     ).toEqual([
-      { stack: "prod", from: "v0", to: "v1", changed: true },
-      { stack: "staging", from: "v1", to: "v1", changed: false },
-      { stack: "new", to: "v1", changed: false },
+      { stack: "prod", from: "v0", to: "v1", changed: true, fileChanged: true },
+      { stack: "staging", from: "v1", to: "v1", changed: false, fileChanged: false },
+      { stack: "new", to: "v1", changed: false, fileChanged: false },
+      // Not a topology change, but a config change: it gets a diff too.
+      { stack: "sized", from: "v1", to: "v1", changed: false, fileChanged: true },
     ]);
   });
 });

@@ -18,6 +18,8 @@ export interface ConfigSource {
   isSet(key: string): boolean;
   /** Every key set for the project, for catching typos. */
   keys(): string[];
+  /** Whether a set key's value is encrypted (`pulumi config set --secret`). Absent: unknown. */
+  isSecret?(key: string): boolean;
 }
 
 export class ConfigError extends Error {
@@ -103,6 +105,12 @@ export class ConfigReader {
     // getSecret, never get: reading a secret as plain text makes the SDK warn and could log it.
     const v = this.source.isSet(key) ? this.source.getSecret(key) : undefined;
     if (v === undefined && required) this.fail(key, "is required but not set");
+    // A plain value sits readable in Pulumi.<stack>.yaml (and in git): refuse it.
+    if (v !== undefined && this.source.isSecret?.(key) === false)
+      this.fail(
+        key,
+        `is set as plain text, but it is a secret: set it encrypted with \`pulumi config set --secret ${PROJECT}:${key} <value>\`, which replaces the plain value in Pulumi.<stack>.yaml (and rotate it if that file was shared)`,
+      );
     return v === undefined ? undefined : pulumi.secret(v);
   }
 
@@ -166,5 +174,11 @@ export function pulumiConfigSource(): ConfigSource {
     // The raw map: presence only, without the SDK's "read a secret as plain text" path.
     isSet: (k) => Boolean(pulumi.runtime.allConfig()[`${PROJECT}:${k}`]),
     keys: () => Object.keys(pulumi.runtime.allConfig()),
+    // The SDK's own record of which keys the engine passed encrypted (PULUMI_CONFIG_SECRET_KEYS);
+    // not in its typings, so read defensively: without it, nothing is refused.
+    isSecret: (k) => {
+      const rt = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+      return rt.isConfigSecret ? rt.isConfigSecret(`${PROJECT}:${k}`) : true;
+    },
   };
 }

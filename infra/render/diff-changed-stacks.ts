@@ -1,7 +1,8 @@
 /**
- * For the pull-request workflow (`.github/workflows/preview.yml`): which stacks exist, and whose
- * `airbyte:topology` the pull request changes, comparing each `Pulumi.<stack>.yaml` of the work
- * tree with the same file on the base branch.
+ * For the pull-request workflow (`.github/workflows/preview.yml`): which stacks exist, which stack
+ * files the pull request changes (those get `npm run diff -- --from-rev <base>`), and whose
+ * `airbyte:topology` it changes, comparing each `Pulumi.<stack>.yaml` of the work tree with the
+ * same file on the base branch.
  *
  *   tsx infra/render/diff-changed-stacks.ts --base origin/main [--project-dir .]
  *
@@ -21,8 +22,10 @@ export interface StackTopology {
   from?: string;
   /** The topology in the pull request. */
   to?: string;
-  /** Whether the topology differs (and both sides have one): a topology diff is due. */
+  /** Whether the topology differs (and both sides have one). */
   changed: boolean;
+  /** Whether the stack file exists on the base branch and differs: a config diff is due. */
+  fileChanged: boolean;
 }
 
 /** `airbyte:topology` of a stack file's text, else the project's declared default. */
@@ -52,6 +55,7 @@ export function topologyChanges(
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
       changed: from !== undefined && to !== undefined && from !== to,
+      fileChanged: base !== undefined && base !== head,
     };
   });
 }

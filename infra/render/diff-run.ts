@@ -1,6 +1,6 @@
 /**
- * Runs two sides of a diff, each in its own process (the SDK allows one mock run per process), at
- * the same time, and compares them. The library behind `npm run diff` and the topology tests.
+ * Runs two sides of a diff, each in its own process (the SDK allows one mock run per process), one
+ * after the other (the new side is a preview against the old one's resources), and compares them. The library behind `npm run diff` and the topology tests.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -18,6 +18,8 @@ export interface SideSpec {
   program?: string;
   /** `--config` overrides for this side (`topology: "v1"`). */
   config?: Record<string, string>;
+  /** The stack's config from this file instead of `<projectDir>/Pulumi.<stack>.yaml`. */
+  stackFile?: string;
 }
 
 export type RecordedSide = Extract<RecordFile, { ok: true }>;
@@ -34,9 +36,16 @@ export class SideFailed extends Error {
 const RECORD = path.join(__dirname, "record.ts");
 
 /** Records one side in a child process: `node --import tsx record.ts …` (no tsx launcher). */
-export async function recordSide(spec: SideSpec, tmpDir?: string): Promise<RecordedSide> {
+export async function recordSide(
+  spec: SideSpec,
+  tmpDir?: string,
+  /** URNs already in the state: record as a preview against them (see `record.ts`). */
+  existing?: string[],
+): Promise<RecordedSide> {
   const dir = tmpDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "airbyte-diff-"));
   const out = path.join(dir, `side-${process.hrtime.bigint()}.json`);
+  const existingFile = `${out}.existing.json`;
+  if (existing) fs.writeFileSync(existingFile, JSON.stringify(existing));
   const args = [
     "--import",
     pathToFileURL(require.resolve("tsx")).href,
@@ -49,6 +58,8 @@ export async function recordSide(spec: SideSpec, tmpDir?: string): Promise<Recor
     spec.program ?? "infra/program.ts",
     "--out",
     out,
+    ...(spec.stackFile ? ["--stack-file", spec.stackFile] : []),
+    ...(existing ? ["--existing", existingFile] : []),
     ...Object.entries(spec.config ?? {}).flatMap(([k, v]) => ["--config", `${k}=${v}`]),
   ];
   try {
@@ -68,6 +79,7 @@ export async function recordSide(spec: SideSpec, tmpDir?: string): Promise<Recor
     return result;
   } finally {
     fs.rmSync(tmpDir ? out : dir, { recursive: true, force: true });
+    fs.rmSync(existingFile, { force: true });
   }
 }
 
@@ -77,7 +89,11 @@ export interface SidesDiff {
   after: RecordedSide;
 }
 
-/** Records both sides concurrently and diffs them. Throws {@link SideFailed}. */
+/**
+ * Records the old side (all values known, as in the state), then the new side as a preview
+ * against it (what it creates has unknown computed values, as `pulumi preview` sees them), and
+ * diffs them. Throws {@link SideFailed}.
+ */
 export async function diffSides(
   before: SideSpec,
   after: SideSpec,
@@ -85,7 +101,12 @@ export async function diffSides(
 ): Promise<SidesDiff> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "airbyte-diff-"));
   try {
-    const [b, a] = await Promise.all([recordSide(before, tmp), recordSide(after, tmp)]);
+    const b = await recordSide(before, tmp);
+    const a = await recordSide(
+      after,
+      tmp,
+      b.resources.map((r) => r.urn),
+    );
     return { diff: diffRuns(b.resources, a.resources, options), before: b, after: a };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

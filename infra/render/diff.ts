@@ -7,7 +7,9 @@
  * Replacement rules encoded here, and where each comes from:
  *
  * - **Kubernetes** (`@pulumi/kubernetes` 4.x provider, `provider/pkg/provider/diff.go`
- *   `forceNewProperties` and `provider.go` `Diff`):
+ *   `forceNewProperties` and `provider.go` `Diff`; checked against tag v4.32.0, the newest in our
+ *   mirror of pulumi/pulumi-kubernetes, whose `diff.go` is unchanged up to the mirror's head; the
+ *   pinned 4.34.2 is not in it):
  *   - every object: `metadata.name`, `metadata.namespace`; removing `metadata` altogether;
  *   - Deployment, DaemonSet (apps/v1, v1beta2): `spec.selector`;
  *   - StatefulSet: `spec.selector`, `spec.serviceName`, `spec.podManagementPolicy`,
@@ -30,8 +32,9 @@
  *     and a create. Within one URN (which the SDK does not produce) they are a replace.
  *   Not a provider rule but an API server one: `immutable: true` cannot be turned back off, so that
  *   change is reported as a replace (Pulumi would try an update that the server rejects).
- * - **PostgreSQL** (`@pulumi/postgresql` 3.18 bridges cyrilgdn/terraform-provider-postgresql; its
- *   `ForceNew` schema attributes, Pulumi names): see `POSTGRESQL_FORCE_NEW`. A Database's `name`
+ * - **PostgreSQL** (`@pulumi/postgresql` 3.18 bridges cyrilgdn/terraform-provider-postgresql, the
+ *   submodule at ff936b9 = v1.26.0-3 in pulumi-postgresql v3.18.0; 3.18.1 is not in our mirror; its
+ *   `ForceNew` schema attributes, Pulumi names, each file checked): see `POSTGRESQL_FORCE_NEW`. A Database's `name`
  *   and `owner` and a Role's `name` are NOT force-new: the provider renames in place
  *   (`ALTER DATABASE … RENAME`, `ALTER ROLE … RENAME`); these are updates carrying a note, because
  *   every client of the old name breaks.
@@ -55,6 +58,7 @@
  * server-side defaults, provider-computed fields and drift are invisible (docs/diff.md).
  */
 import type { RecordedResource } from "../mock-runtime";
+import { UNKNOWN_AT_PREVIEW } from "../preview-values";
 import { componentLabel, Ownership } from "./graph";
 import { typeTokenParts } from "./manifests";
 
@@ -68,6 +72,8 @@ export interface FieldChange {
   old?: unknown;
   /** `undefined` when the field is removed. */
   new?: unknown;
+  /** The new value is unknown at preview (it comes from a resource not created yet). */
+  unknown?: true;
 }
 
 export interface ReplaceReason {
@@ -75,10 +81,28 @@ export interface ReplaceReason {
   path: string;
   /** Which rule: `kubernetes: StatefulSet spec.volumeClaimTemplates`, `replaceOnChanges: *`. */
   rule: string;
+  /** Only if a value unknown at preview turns out different: a possible replacement. */
+  possible?: true;
+}
+
+/** Why an entry makes the command fail even when prod's replacements are accepted. */
+export interface Hazard {
+  /** `data-loss`: data is deleted; `replication`: replication breaks; `fails`: `pulumi up` fails. */
+  kind: "data-loss" | "replication" | "fails";
+  message: string;
 }
 
 export interface OptionChange {
-  option: "protect" | "deleteBeforeReplace" | "ignoreChanges" | "replaceOnChanges" | "provider";
+  option:
+    | "protect"
+    | "retainOnDelete"
+    | "customTimeouts"
+    | "deleteBeforeReplace"
+    | "dependsOn"
+    | "deletedWith"
+    | "ignoreChanges"
+    | "replaceOnChanges"
+    | "provider";
   old: unknown;
   new: unknown;
 }
@@ -104,6 +128,12 @@ export interface ResourceDiff {
   deleteBeforeReplace?: boolean;
   /** A delete or replace of a resource marked `protect`: `pulumi up` refuses it. */
   protectedBlock?: boolean;
+  /** Every replace reason rests on values unknown at preview: it may turn out an update. */
+  possibleReplace?: boolean;
+  /** The resource's options worth seeing (`protect`, `retainOnDelete`, `customTimeouts`…). */
+  options: string[];
+  /** Data loss, broken replication or a failing `pulumi up` (see {@link Hazard}). */
+  hazards: Hazard[];
   /** Things worth knowing that are not a replacement (an in-place database rename…). */
   notes: string[];
 }
@@ -116,11 +146,14 @@ export interface OutputChange {
 
 export interface TopologyDiff {
   entries: ResourceDiff[];
-  counts: Record<DiffOp | "same", number>;
+  /** Per op; `possibleReplace` counts the replacements that rest on unknown values only. */
+  counts: Record<DiffOp | "same" | "possibleReplace", number>;
   /** Stack outputs that appear, disappear or change (secret ones masked). */
   outputs: OutputChange[];
   /** Entries that replace or delete something of prod. */
   prodReplacedOrDeleted: ResourceDiff[];
+  /** Entries with a {@link Hazard}: the command fails on them unless `--allow-data-loss`. */
+  hazardous: ResourceDiff[];
 }
 
 export interface DiffOptions {
@@ -571,6 +604,37 @@ function forceNewRules(
   return { label: pkg, paths: [] };
 }
 
+const isUnknownAt = (inputs: unknown, segs: Seg[]) => valueAt(inputs, segs) === UNKNOWN_AT_PREVIEW;
+
+/**
+ * Whether a change at `change` triggers the force-new `rule`. A known change compares leaf by
+ * leaf, so any overlap counts. An unknown value reaches the Kubernetes provider as `null` at its
+ * path in the merge patch, and its force-new check (a JSONPath query of the rule on the patch,
+ * `openapi.PatchPropertiesChanged`) only finds rules at or above that path: a whole `spec` unknown
+ * does not match `spec.template`. Bridged providers compare top-level attributes: any overlap.
+ */
+function forceNewMatches(type: string, rule: Seg[], change: Seg[], unknown: boolean): boolean {
+  if (unknown && type.startsWith("kubernetes:")) return covers(rule, change);
+  return overlaps(rule, change);
+}
+
+function dependsOnNames(r: RecordedResource): string[] {
+  return [...new Set((r.dependsOn ?? []).map((u) => urnName(u)))].sort();
+}
+
+/** The options a reader should see next to a resource. */
+export function optionsOf(r: RecordedResource): string[] {
+  const out: string[] = [];
+  if (r.protect) out.push("protect");
+  if (r.retainOnDelete) out.push("retainOnDelete");
+  if (r.deleteBeforeReplace) out.push("deleteBeforeReplace");
+  const timeouts = Object.entries(r.customTimeouts ?? {}).map(([op, t]) => `${op} ${String(t)}`);
+  if (timeouts.length) out.push(`customTimeouts(${timeouts.join(", ")})`);
+  if (r.deletedWith) out.push(`deletedWith ${urnName(r.deletedWith)}`);
+  // `dependsOn` shows where it changes (an option change), not on every entry: it is on most.
+  return out;
+}
+
 function classify(
   before: RecordedResource,
   after: RecordedResource,
@@ -585,31 +649,35 @@ function classify(
   const changes: FieldChange[] = changed.map(({ segs }) => {
     const change: FieldChange = { path: displayPath(segs) };
     const o = masked(valueAt(before.inputs, segs), segs, secrets);
-    const n = masked(valueAt(after.inputs, segs), segs, secrets);
+    const unknown = isUnknownAt(after.inputs, segs);
+    const n = unknown ? UNKNOWN_AT_PREVIEW : masked(valueAt(after.inputs, segs), segs, secrets);
     if (o !== undefined) change.old = o;
     if (n !== undefined) change.new = n;
+    if (unknown) change.unknown = true;
     return change;
   });
 
   const replaceReasons: ReplaceReason[] = [];
   const rules = after.custom ? forceNewRules(after, newSide) : { label: "", paths: [] };
   const seen = new Set<string>();
-  const addReason = (path: string, rule: string) => {
+  const addReason = (path: string, rule: string, possible = false) => {
     const key = `${path}\u0000${rule}`;
     if (seen.has(key)) return;
     seen.add(key);
-    replaceReasons.push({ path, rule });
+    replaceReasons.push({ path, rule, ...(possible ? { possible: true as const } : {}) });
   };
   for (const { segs } of changed) {
+    const unknown = isUnknownAt(after.inputs, segs);
+    const reason = (rule: string) =>
+      addReason(displayPath(segs), unknown ? `${rule}; unknown at preview` : rule, unknown);
     if (rules === "any") {
-      addReason(displayPath(segs), `${packageOf(after.type)}: every input is force-new`);
+      reason(`${packageOf(after.type)}: every input is force-new`);
       continue;
     }
     for (const p of rules.paths)
-      if (overlaps(parsePath(p), segs)) addReason(displayPath(segs), `${rules.label} ${p}`);
+      if (forceNewMatches(after.type, parsePath(p), segs, unknown)) reason(`${rules.label} ${p}`);
     for (const p of after.replaceOnChanges)
-      if (p === "*" || overlaps(parsePath(p), segs))
-        addReason(displayPath(segs), `replaceOnChanges: ${p}`);
+      if (p === "*" || overlaps(parsePath(p), segs)) reason(`replaceOnChanges: ${p}`);
     if (
       after.type.startsWith("kubernetes:") &&
       segs.length === 1 &&
@@ -631,7 +699,11 @@ function classify(
     if (!deepEqual(o, n)) optionChanges.push({ option, old: o, new: n });
   };
   opt("protect", before.protect, after.protect);
+  opt("retainOnDelete", before.retainOnDelete ?? false, after.retainOnDelete ?? false);
+  opt("customTimeouts", before.customTimeouts ?? {}, after.customTimeouts ?? {});
   opt("deleteBeforeReplace", before.deleteBeforeReplace, after.deleteBeforeReplace);
+  opt("dependsOn", dependsOnNames(before), dependsOnNames(after));
+  opt("deletedWith", urnName(before.deletedWith), urnName(after.deletedWith));
   opt("ignoreChanges", before.ignoreChanges, after.ignoreChanges);
   opt("replaceOnChanges", before.replaceOnChanges, after.replaceOnChanges);
   const oldProvider = providerUrn(before.provider);
@@ -692,6 +764,9 @@ export function diffRuns(
   }
 
   const entries: ResourceDiff[] = [];
+  /** The old side of each entry that has one; unchanged pairs, for dependent replacements. */
+  const oldOf = new Map<ResourceDiff, RecordedResource>();
+  const unchanged = new Map<string, { old: RecordedResource; r: RecordedResource }>();
   let same = 0;
   const base = (r: RecordedResource, side: Side) => ({
     urn: r.urn,
@@ -721,11 +796,14 @@ export function diffRuns(
         replaceReasons: [],
         optionChanges: [],
         notes: [],
+        options: optionsOf(r),
+        hazards: [],
       });
       continue;
     }
     const c = classify(old, r, newSide, replacedProviders);
     if (!c.changes.length && !c.replaceReasons.length && !c.optionChanges.length) {
+      unchanged.set(old.urn, { old, r });
       same++;
       continue;
     }
@@ -735,21 +813,17 @@ export function diffRuns(
       ...(old.urn !== r.urn ? { oldUrn: old.urn } : {}),
       prod: newSide.isProd(r) || oldSide.isProd(old),
       ...c,
+      options: optionsOf(r),
+      hazards: [],
     };
     if (entry.op === "replace") {
       if (r.type.startsWith("pulumi:providers:")) replacedProviders.add(r.urn);
-      const mOld = metaOf(old);
-      const mNew = metaOf(r);
-      const keepsName =
-        r.type.startsWith("kubernetes:") &&
-        mNew.name !== undefined &&
-        mNew.name === mOld.name &&
-        mNew.namespace === mOld.namespace;
-      entry.deleteBeforeReplace = r.deleteBeforeReplace || keepsName;
-      if (old.protect) entry.protectedBlock = true;
+      markReplaced(entry, old, r);
     }
+    oldOf.set(entry, old);
     entries.push(entry);
   }
+  dependentReplacements(entries, oldOf, unchanged, before, newSide, base, () => same--);
 
   for (const r of before) {
     if (isStack(r) || claimed.has(r.urn)) continue;
@@ -761,8 +835,16 @@ export function diffRuns(
       replaceReasons: [],
       optionChanges: [],
       notes: [],
+      options: optionsOf(r),
+      hazards: [],
       ...(r.protect ? { protectedBlock: true } : {}),
     });
+    oldOf.set(entries[entries.length - 1], r);
+  }
+  for (const e of entries) {
+    const old = oldOf.get(e);
+    if (old && (e.op === "replace" || e.op === "delete"))
+      e.hazards = hazardsOf(e, old, oldSide, (u) => claimed.has(u));
   }
 
   const opRank: Record<DiffOp, number> = { replace: 0, delete: 1, update: 2, create: 3 };
@@ -772,8 +854,11 @@ export function diffRuns(
       opRank[a.op] - opRank[b.op] ||
       (a.object ?? a.urn).localeCompare(b.object ?? b.urn),
   );
-  const counts = { create: 0, update: 0, replace: 0, delete: 0, same };
-  for (const e of entries) counts[e.op]++;
+  const counts = { create: 0, update: 0, replace: 0, delete: 0, same, possibleReplace: 0 };
+  for (const e of entries) {
+    counts[e.op]++;
+    if (e.possibleReplace) counts.possibleReplace++;
+  }
 
   return {
     entries,
@@ -782,7 +867,248 @@ export function diffRuns(
     prodReplacedOrDeleted: entries.filter(
       (e) => e.prod && (e.op === "replace" || e.op === "delete"),
     ),
+    hazardous: entries.filter((e) => e.hazards.length),
   };
+}
+
+/** Sets what a replacement implies: delete-first when the object keeps its name, protection. */
+function markReplaced(entry: ResourceDiff, old: RecordedResource, r: RecordedResource): void {
+  const mOld = metaOf(old);
+  const mNew = metaOf(r);
+  const keepsName =
+    r.type.startsWith("kubernetes:") &&
+    mNew.name !== undefined &&
+    mNew.name === mOld.name &&
+    mNew.namespace === mOld.namespace;
+  entry.deleteBeforeReplace = r.deleteBeforeReplace || keepsName;
+  entry.possibleReplace = entry.replaceReasons.every((x) => x.possible);
+  if (old.protect) entry.protectedBlock = true;
+}
+
+/** Pod-spec references to Secrets and ConfigMaps by name: `Secret/name`, `ConfigMap/name`. */
+function referencedObjects(v: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(v)) for (const e of v) referencedObjects(e, out);
+  else if (isPlainObject(v))
+    for (const [k, e] of Object.entries(v)) {
+      const o = isPlainObject(e) ? e : {};
+      if ((k === "secretKeyRef" || k === "secretRef") && typeof o.name === "string")
+        out.add(`Secret/${o.name}`);
+      else if (k === "secret" && typeof o.secretName === "string")
+        out.add(`Secret/${o.secretName}`);
+      else if (
+        (k === "configMapKeyRef" || k === "configMapRef" || k === "configMap") &&
+        typeof o.name === "string"
+      )
+        out.add(`ConfigMap/${o.name}`);
+      referencedObjects(e, out);
+    }
+  return out;
+}
+
+/**
+ * The engine's dependent replacements (pulumi/pulumi `pkg/resource/deploy/step_generator.go`,
+ * `calculateDependentReplacements`): when a resource is deleted before it is replaced, every
+ * resource whose inputs come from it (its property dependencies in the state) is diffed again
+ * with those inputs unknown, and replaced first if that diff replaces; so on, transitively. Those
+ * that are not replaced keep running while it is absent: they are listed on its entry.
+ */
+function dependentReplacements(
+  entries: ResourceDiff[],
+  oldOf: Map<ResourceDiff, RecordedResource>,
+  unchanged: Map<string, { old: RecordedResource; r: RecordedResource }>,
+  before: RecordedResource[],
+  newSide: Side,
+  base: (r: RecordedResource, side: Side) => Omit<ResourceDiff, "op" | "prod" | RestKeys>,
+  countSameAway: () => void,
+): void {
+  const byOldUrn = new Map<string, ResourceDiff>();
+  for (const [e, old] of oldOf) byOldUrn.set(old.urn, e);
+  const condemned = new Map<string, ResourceDiff>();
+  for (const [e, old] of oldOf)
+    if (e.op === "replace" && e.deleteBeforeReplace) condemned.set(old.urn, e);
+  if (!condemned.size) return;
+  const usedBy = new Map<ResourceDiff, string[]>();
+  for (const d of before) {
+    if (condemned.has(d.urn)) continue;
+    const from = new Set<string>();
+    const keys = Object.entries(d.propertyDependencies ?? {})
+      .filter(([, urns]) => urns.some((u) => condemned.has(u) && from.add(u)))
+      .map(([k]) => k);
+    const viaProvider = condemned.has(providerUrn(d.provider) ?? "");
+    const named = [...referencedObjects(d.inputs)];
+    const ns = metaOf(d).namespace;
+    for (const [urn, e] of condemned) {
+      const m = metaOf(oldOf.get(e) ?? d);
+      const label = `${e.type.slice(e.type.lastIndexOf(":") + 1)}/${String(m.name)}`;
+      if (d.type.startsWith("kubernetes:") && m.namespace === ns && named.includes(label))
+        from.add(urn);
+    }
+    if (!from.size && !viaProvider) continue;
+    const pair = unchanged.get(d.urn);
+    const existing = byOldUrn.get(d.urn);
+    const r = pair?.r ?? newSide.byUrn.get(existing?.urn ?? "");
+    if (!r || existing?.op === "delete" || existing?.op === "replace") continue;
+    const rules = r.custom ? forceNewRules(r, newSide) : { label: "", paths: [] };
+    const cause = [...from].map((u) => condemned.get(u)?.object ?? urnName(u)).join(", ");
+    const hits = viaProvider
+      ? ["provider"]
+      : keys.filter(
+          (k) =>
+            rules === "any" ||
+            rules.paths.some((p) => forceNewMatches(r.type, parsePath(p), [k], true)) ||
+            r.replaceOnChanges.some((p) => p === "*" || overlaps(parsePath(p), [k])),
+        );
+    if (!hits.length) {
+      for (const u of from) {
+        const e = condemned.get(u);
+        const label = objectLabelOf(r) ?? `${r.type} ${r.name}`;
+        if (e) usedBy.set(e, [...(usedBy.get(e) ?? []), label]);
+      }
+      continue;
+    }
+    let entry = existing;
+    if (!entry && pair) {
+      countSameAway();
+      unchanged.delete(d.urn);
+      entry = {
+        op: "replace",
+        ...base(r, newSide),
+        prod: newSide.isProd(r),
+        changes: [],
+        replaceReasons: [],
+        optionChanges: [],
+        notes: [],
+        options: optionsOf(r),
+        hazards: [],
+      };
+      entries.push(entry);
+      oldOf.set(entry, d);
+    }
+    if (!entry) continue;
+    entry.op = "replace";
+    for (const k of hits)
+      entry.replaceReasons.push({
+        path: k,
+        rule: `depends on ${cause}, deleted before it is re-created (engine: dependent replacement)`,
+      });
+    markReplaced(entry, d, r);
+    entry.deleteBeforeReplace = true;
+    condemned.set(d.urn, entry);
+  }
+  for (const [e, users] of usedBy) {
+    const jobs = users.filter((u) => u.startsWith("Job ") || u.startsWith("CronJob "));
+    e.notes.push(
+      `deleted before it is re-created while ${users.join(", ")} use${users.length === 1 ? "s" : ""} it: pods starting meanwhile fail` +
+        (jobs.length
+          ? `; ${jobs.join(", ")} do${jobs.length === 1 ? "es" : ""} not re-run with the new value`
+          : ""),
+    );
+  }
+}
+
+type RestKeys =
+  "changes" | "replaceReasons" | "optionChanges" | "notes" | "options" | "hazards" | "oldUrn";
+
+/** The claims a Namespace's deletion takes with it: its PVCs and its StatefulSets' claims. */
+function claimsIn(namespace: string, side: Side): string[] {
+  const out: string[] = [];
+  for (const r of side.resources) {
+    if (!r.custom || metaOf(r).namespace !== namespace) continue;
+    const kind = kindOf(r);
+    const name = String(metaOf(r).name ?? r.name);
+    if (kind === "PersistentVolumeClaim") out.push(name);
+    if (kind === "StatefulSet") {
+      const spec = isPlainObject(r.inputs.spec) ? r.inputs.spec : {};
+      const replicas = typeof spec.replicas === "number" ? spec.replicas : 1;
+      for (const t of Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : []) {
+        const tpl = isPlainObject(t) && isPlainObject(t.metadata) ? t.metadata.name : undefined;
+        for (let i = 0; i < replicas; i++) out.push(`${String(tpl)}-${name}-${i}`);
+      }
+    }
+  }
+  return [...new Set(out)].sort();
+}
+
+/**
+ * What a delete or replace destroys beyond the resource, or where `pulumi up` will fail. Rules:
+ * - a Namespace's deletion deletes every object in it, its PersistentVolumeClaims (and so their
+ *   volumes, under the usual `Delete` reclaim policy) included, whatever their own options;
+ * - a PVC, or a StatefulSet whose `persistentVolumeClaimRetentionPolicy.whenDeleted` is `Delete`;
+ * - a PostgreSQL Database (`DROP DATABASE`);
+ * - a PostgreSQL Role: the provider runs `REASSIGN OWNED`/`DROP OWNED` only in the database it is
+ *   connected to, then `DROP ROLE`, which PostgreSQL refuses while the role owns objects or holds
+ *   privileges in any other database on the server (terraform-provider-postgresql ff936b9, the
+ *   upstream of @pulumi/postgresql 3.18: `resource_postgresql_role.go`, `resourcePostgreSQLRoleDelete`);
+ * - a replaced Subscription: the provider's `CREATE SUBSCRIPTION` never sets `copy_data`
+ *   (`resource_postgresql_subscription.go`, `getOptionalParameters`: only `create_slot` and
+ *   `slot_name`), so PostgreSQL's default `copy_data = true` re-copies every table into tables
+ *   that already hold rows: the initial sync fails on duplicate keys and replication stops;
+ * - a replaced logical replication slot: the subscriber loses its position;
+ * - a protected resource: `pulumi up` refuses to delete or replace it.
+ * `retainOnDelete` makes Pulumi forget instead of delete, so it loses nothing (but a Namespace's
+ * deletion still takes what is in it).
+ */
+function hazardsOf(
+  e: ResourceDiff,
+  old: RecordedResource,
+  side: Side,
+  stays: (oldUrn: string) => boolean,
+): Hazard[] {
+  const out: Hazard[] = [];
+  const maybe = e.possibleReplace ? " (if the replacement happens)" : "";
+  if (e.protectedBlock)
+    out.push({ kind: "fails", message: "protected: pulumi up refuses until it is unprotected" });
+  const kind = kindOf(old);
+  const pg = old.type.startsWith("postgresql:");
+  const retained = old.retainOnDelete === true;
+  if (old.type.startsWith("kubernetes:") && kind === "Namespace" && !retained) {
+    const claims = claimsIn(String(metaOf(old).name), side);
+    if (claims.length)
+      out.push({
+        kind: "data-loss",
+        message: `deleting the Namespace deletes everything in it, with its claims: ${claims.join(", ")}${maybe}`,
+      });
+  }
+  if (old.type.startsWith("kubernetes:") && !retained) {
+    const spec = isPlainObject(old.inputs.spec) ? old.inputs.spec : {};
+    const policy = isPlainObject(spec.persistentVolumeClaimRetentionPolicy)
+      ? spec.persistentVolumeClaimRetentionPolicy
+      : {};
+    if (kind === "PersistentVolumeClaim")
+      out.push({ kind: "data-loss", message: `the claim and its volume are deleted${maybe}` });
+    if (kind === "StatefulSet" && policy.whenDeleted === "Delete")
+      out.push({
+        kind: "data-loss",
+        message: `persistentVolumeClaimRetentionPolicy.whenDeleted is Delete: its claims go with it${maybe}`,
+      });
+  }
+  const pgKind = old.type.slice(old.type.lastIndexOf(":") + 1);
+  if (pg && pgKind === "Database" && !retained)
+    out.push({ kind: "data-loss", message: `DROP DATABASE ${String(old.inputs.name)}${maybe}` });
+  if (pg && pgKind === "Role" && !retained && e.op === "delete") {
+    const kept = side.resources.filter(
+      (r) =>
+        r.type === "postgresql:index/database:Database" &&
+        providerUrn(r.provider) === providerUrn(old.provider) &&
+        (r.retainOnDelete || stays(r.urn)),
+    );
+    if (kept.length)
+      out.push({
+        kind: "fails",
+        message: `DROP ROLE ${String(old.inputs.name)} fails while it owns objects or holds privileges in other databases (${kept.map((d) => String(d.inputs.name)).join(", ")}): the provider reassigns and drops owned objects only in its connection database`,
+      });
+  }
+  if (pg && pgKind === "Subscription" && e.op === "replace")
+    out.push({
+      kind: "replication",
+      message: `re-created without copy_data = false: it re-copies every table into tables holding rows, fails on duplicate keys and stops replicating${maybe}`,
+    });
+  if (pg && pgKind === "ReplicationSlot" && e.op === "replace")
+    out.push({
+      kind: "replication",
+      message: `a new slot: the subscriber loses its position and must copy again${maybe}`,
+    });
+  return out;
 }
 
 function diffOutputs(

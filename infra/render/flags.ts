@@ -10,6 +10,8 @@ export interface FlagSpec {
   value: string[];
   /** Flags that take none (`--help` among them). */
   bool: string[];
+  /** Value flags that may repeat besides `--config`; all their values are kept in order. */
+  repeat?: string[];
   /** What to say about a bare word, e.g. a stack name without `--stack`. */
   positionalHint: (arg: string) => string;
 }
@@ -20,10 +22,17 @@ export interface ScannedFlags {
   bools: Set<string>;
   /** `--config key=value`, repeatable, raw `key=value` strings in order. */
   config: string[];
+  /** Values of the {@link FlagSpec.repeat} flags, in order. */
+  repeated: Map<string, string[]>;
 }
 
 export function scanFlags(argv: string[], spec: FlagSpec): ScannedFlags | "help" {
-  const out: ScannedFlags = { values: new Map(), bools: new Set(), config: [] };
+  const out: ScannedFlags = {
+    values: new Map(),
+    bools: new Set(),
+    config: [],
+    repeated: new Map(),
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf("=");
@@ -47,6 +56,8 @@ export function scanFlags(argv: string[], spec: FlagSpec): ScannedFlags | "help"
         `${flag} needs a value, e.g. ${flag === "--config" ? "--config key=value" : `${flag} <value>`}`,
       );
     if (flag === "--config") out.config.push(value);
+    else if (spec.repeat?.includes(flag))
+      out.repeated.set(flag, [...(out.repeated.get(flag) ?? []), value]);
     else out.values.set(flag, value);
   }
   return out;

@@ -25,6 +25,8 @@ export interface ResolvedConfig {
   placeholders: { key: string; reason: "encrypted" | "missing" }[];
   /** Keys set from `--config`. */
   overridden: string[];
+  /** Secret keys the stack file sets as plain text: refused, as the CLI refuses them. */
+  plainSecrets: string[];
 }
 
 /** The value render uses for a secret it cannot know. Recognisable in any manifest. */
@@ -89,6 +91,7 @@ export function resolveConfig(
   const config: Record<string, string> = {};
   const secret = new Set<string>(extraSecretKeys.map((k) => qualifyKey(k, project)));
   const placeholders: ResolvedConfig["placeholders"] = [];
+  const plainSecrets: string[] = [];
 
   const decls = new Map<string, ConfigDeclaration>();
   for (const [rawKey, decl] of Object.entries(declarations)) {
@@ -109,6 +112,8 @@ export function resolveConfig(
     if (encrypted) {
       secret.add(key);
       placeholders.push({ key, reason: "encrypted" });
+    } else if (secret.has(key)) {
+      plainSecrets.push(key);
     }
   }
   for (const key of secret) {
@@ -132,7 +137,23 @@ export function resolveConfig(
       .filter((p) => !overriddenSet.has(p.key))
       .sort((a, b) => a.key.localeCompare(b.key)),
     overridden,
+    plainSecrets: plainSecrets.sort(),
   };
+}
+
+/**
+ * The refusal of {@link ResolvedConfig.plainSecrets}, as `pulumi` gives it for a key Pulumi.yaml
+ * declares `secret: true` (pulumi/pulumi `sdk/go/common/workspace/config.go`,
+ * `validateStackConfigValue`: "must be encrypted as it's secret"), with the fix. The program
+ * refuses the other secret keys of the schema itself (`infra/config/reader.ts`).
+ */
+export function plainSecretsError(stackFile: string, keys: string[]): string | undefined {
+  if (!keys.length) return undefined;
+  return (
+    `${stackFile}: ${keys.join(", ")} ${keys.length === 1 ? "is a secret" : "are secrets"} set as plain text; ` +
+    `set ${keys.length === 1 ? "it" : "each"} encrypted with \`pulumi config set --secret ${keys[0]} <value>\`, ` +
+    "which replaces the plain value (and rotate it if the file was shared)"
+  );
 }
 
 export interface ProjectFiles {
@@ -161,10 +182,13 @@ export function programSecretKeys(programFile: string): string[] {
     .map(([key]) => key);
 }
 
-/** Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` from `dir`. Throws when either is missing. */
-export function readProjectFiles(dir: string, stack: string): ProjectFiles {
+/**
+ * Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` from `dir` (or the stack's config from
+ * `stackFile`). Throws when either is missing.
+ */
+export function readProjectFiles(dir: string, stack: string, stackFile?: string): ProjectFiles {
   const projectFile = path.join(dir, "Pulumi.yaml");
-  const stackFile = path.join(dir, `Pulumi.${stack}.yaml`);
+  stackFile ??= path.join(dir, `Pulumi.${stack}.yaml`);
   const projectDoc = readYamlObject(projectFile);
   const stackDoc = fs.existsSync(stackFile) ? readYamlObject(stackFile) : undefined;
   if (!stackDoc) throw new Error(`no stack file ${stackFile}`);

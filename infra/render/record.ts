@@ -5,6 +5,10 @@
  *
  *   tsx infra/render/record.ts --stack v1 --config topology=v0 --out /tmp/v0.json
  *
+ * `--stack-file F` reads the stack's config from F instead of `Pulumi.<stack>.yaml` (the other
+ * side of a config diff); `--existing F` (a JSON list of URNs, the other side's resources) runs
+ * it as a preview against a state holding those resources (values unknown at preview stay so).
+ *
  * The file holds a {@link RecordFile}. Exit status: 0 recorded; 1 the program failed (the file
  * holds its message); 2 wrong usage (message on stderr).
  */
@@ -15,6 +19,7 @@ import * as path from "node:path";
 import type { MockRun } from "../mock-runtime";
 import {
   readProjectFiles,
+  plainSecretsError,
   programSecretKeys,
   resolveConfig,
   type ResolvedConfig,
@@ -26,6 +31,10 @@ export interface RecordArgs {
   program: string;
   config: Record<string, string>;
   out: string;
+  /** Config from this file instead of `Pulumi.<stack>.yaml`. */
+  stackFile?: string;
+  /** A JSON file listing the URNs already in the state: run as a preview against them. */
+  existing?: string;
 }
 
 /** What a side's child writes. */
@@ -49,6 +58,8 @@ export function parseRecordArgs(argv: string[]): RecordArgs {
     else if (flag === "--project-dir") args.projectDir = value;
     else if (flag === "--program") args.program = value;
     else if (flag === "--out") args.out = value;
+    else if (flag === "--stack-file") args.stackFile = value;
+    else if (flag === "--existing") args.existing = value;
     else if (flag === "--config") {
       const sep = value.indexOf("=");
       if (sep <= 0) throw new Error(`--config ${value}: expected key=value`);
@@ -60,7 +71,7 @@ export function parseRecordArgs(argv: string[]): RecordArgs {
 }
 
 export async function record(args: RecordArgs): Promise<RecordFile> {
-  const files = readProjectFiles(args.projectDir, args.stack);
+  const files = readProjectFiles(args.projectDir, args.stack, args.stackFile);
   const cfg = resolveConfig(
     files.project,
     files.declarations,
@@ -68,6 +79,8 @@ export async function record(args: RecordArgs): Promise<RecordFile> {
     args.config,
     programSecretKeys(args.program),
   );
+  const plain = plainSecretsError(files.stackFile, cfg.plainSecrets);
+  if (plain) return { ok: false, error: plain };
   // Loaded here, not at the top: the SDK must come after lazy-sdk, and a usage error needs no SDK.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runUnderMocks } = require("../mock-runtime") as typeof import("../mock-runtime");
@@ -78,6 +91,9 @@ export async function record(args: RecordArgs): Promise<RecordFile> {
       stack: args.stack,
       config: cfg.config,
       secretKeys: cfg.secretKeys,
+      ...(args.existing
+        ? { preview: { existing: JSON.parse(fs.readFileSync(args.existing, "utf8")) as string[] } }
+        : {}),
       program: async () => {
         // Required inside the run, after the mocks are in place, as the language host would.
         // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -9,6 +9,7 @@ import {
   type ProjectFiles,
   type ResolvedConfig,
   availableStacks,
+  plainSecretsError,
   programSecretKeys,
   readProjectFiles,
   resolveConfig,
@@ -45,5 +46,7 @@ export function loadStackInput(opts: StackInput): { files: ProjectFiles; cfg: Re
     opts.config,
     programSecretKeys(opts.program),
   );
+  const plain = plainSecretsError(files.stackFile, cfg.plainSecrets);
+  if (plain) throw new UsageError(plain);
   return { files, cfg };
 }
