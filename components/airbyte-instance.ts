@@ -104,6 +104,13 @@ export interface AirbyteInstanceArgs {
   /** Default: 1 of each scalable Airbyte service. */
   replicas?: AirbytePlatformReplicas;
   /**
+   * API clients (Terraform provider, PyAirbyte, scripts) reach Airbyte's public API and token
+   * endpoint through the Ingress, straight to the server, under Airbyte's own authentication,
+   * which this turns on (`API_AUTHORIZATION_ENABLED`); browsers still sign in through the OAuth2
+   * Proxy, then at Airbyte's login. Default: `false` (everything through the proxy).
+   */
+  apiClientAccess?: boolean;
+  /**
    * NetworkPolicy settings and the flows a topology adds (v1's migration job, v2's replication).
    * Default: the instance's own flows, ingress controller in `ingress-nginx`.
    */
@@ -113,7 +120,7 @@ export interface AirbyteInstanceArgs {
 /** What a topology may set of the instance's {@link NetworkPoliciesArgs}. */
 export type InstanceNetworkSettings = Omit<
   NetworkPoliciesArgs,
-  "namespace" | "instanceName" | "database"
+  "namespace" | "instanceName" | "database" | "apiClientsThroughIngress"
 >;
 
 /**
@@ -235,6 +242,8 @@ export class AirbyteInstance extends pulumi.ComponentResource {
         },
         authSecrets: args.authSecrets,
         replicas: args.replicas,
+        // API clients bypass the proxy only when Airbyte authenticates them itself.
+        ...(args.apiClientAccess ? { apiAuthorizationEnabled: true } : {}),
       },
       { ...inNamespace, dependsOn: [ns, temporal.namespaceJob, minio.bucketJob, ...db.dependsOn] },
     );
@@ -281,6 +290,14 @@ export class AirbyteInstance extends pulumi.ComponentResource {
               instanceName,
               host: args.host,
               backend: { serviceName: proxy.serviceName, port: proxy.port },
+              ...(args.apiClientAccess
+                ? {
+                    apiClients: {
+                      serviceName: platform.serverServiceName,
+                      port: platform.serverPort,
+                    },
+                  }
+                : {}),
               allowedSourceRanges: args.ingress.allowedSourceRanges,
               className: args.ingress.className,
               tlsSecretName: args.ingress.tlsSecretName,
@@ -295,6 +312,7 @@ export class AirbyteInstance extends pulumi.ComponentResource {
       `${name}-network-policies`,
       {
         ...args.network,
+        apiClientsThroughIngress: args.apiClientAccess ?? false,
         namespace,
         instanceName,
         database: {

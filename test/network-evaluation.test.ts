@@ -228,3 +228,89 @@ describe("NetworkPolicy evaluation coverage", () => {
     expect([...roles].filter((r) => !covered.has(r))).toEqual([]);
   });
 });
+
+describe("NetworkPolicy settings of the cluster, evaluated on v2 (every namespace kind)", () => {
+  const SETTINGS = {
+    ...VALID_V2,
+    kubernetesApiCidrs: JSON.stringify(["172.18.0.2/32"]),
+    kubernetesApiPorts: JSON.stringify(["6443"]),
+    kubernetesApiCiliumEntity: "true",
+    nodeLocalDnsCache: "true",
+    apiClientAccess: "true",
+  };
+  let defaults: Graph;
+  let custom: Graph;
+  beforeAll(async () => {
+    defaults = await runV2Stack(VALID_V2);
+    custom = await runV2Stack(SETTINGS);
+  });
+  const apiClients = (b: BuiltCluster) =>
+    b.pods.filter((p) => ["workload-launcher", "bootloader"].includes(role(p)));
+  const managedPods = (b: BuiltCluster) => b.pods.filter((p) => b.managed.includes(p.namespace));
+
+  // (443 stays open to any address for these pods: the connector registry and telemetry.)
+  it("reaches the API server by address, on the configured address and port only", () => {
+    const b = buildCluster(custom);
+    const ev = new Evaluator(b.cluster);
+    const elsewhere = { ...b.external.kubernetesApi, ip: "172.18.0.9", name: "not-the-api" };
+    expect(apiClients(b).length).toBeGreaterThanOrEqual(3);
+    for (const p of apiClients(b)) {
+      expect(ev.allows(p, b.external.kubernetesApi, 6443), p.name).toBe(true);
+      expect(ev.allows(p, elsewhere, 6443), p.name).toBe(false);
+    }
+  });
+
+  it("on Cilium, reaches the API server only through the kube-apiserver entity", () => {
+    // Defaults: the 0.0.0.0/0 ipBlock alone does not reach it there.
+    const plain = buildCluster(defaults, { cni: "cilium" });
+    const evPlain = new Evaluator(plain.cluster);
+    for (const p of apiClients(plain))
+      expect(evPlain.allows(p, plain.external.kubernetesApi, 6443), p.name).toBe(false);
+    const b = buildCluster(custom, { cni: "cilium" });
+    const ev = new Evaluator(b.cluster);
+    expect(b.cluster.ciliumPolicies?.map((c) => c.name).sort()).toEqual([
+      "airbyte-prod-allow-kube-apiserver",
+      "airbyte-prod-backup-replica-2-allow-kube-apiserver",
+    ]);
+    const callers = managedPods(b)
+      .filter((p) => ev.allows(p, b.external.kubernetesApi, 6443))
+      .map((p) => p.name);
+    expect(callers.sort()).toEqual(
+      apiClients(b)
+        .map((p) => p.name)
+        .sort(),
+    );
+  });
+
+  it("lets every pod of every namespace query NodeLocal DNSCache when it is on, and not otherwise", () => {
+    const on = buildCluster(custom);
+    const evOn = new Evaluator(on.cluster);
+    const off = buildCluster(defaults);
+    const evOff = new Evaluator(off.cluster);
+    expect(new Set(managedPods(on).map((p) => p.namespace))).toEqual(new Set([PROD, REPLICA, HUB]));
+    for (const p of managedPods(on)) {
+      expect(evOn.allows(p, on.external.nodeLocalDns, 53, "UDP"), p.name).toBe(true);
+      expect(evOn.allows(p, on.external.nodeLocalDns, 53, "TCP"), p.name).toBe(true);
+      expect(evOn.allows(p, on.dns, 53, "UDP"), p.name).toBe(true);
+    }
+    // Connector pods reach any address anyway; everything else is held to cluster DNS.
+    const held = managedPods(off).filter(
+      (p) => !LAUNCHED_POD_ROLES.includes(role(p)) && role(p) !== "connector-builder-server",
+    );
+    for (const p of held)
+      expect(evOff.allows(p, off.external.nodeLocalDns, 53, "UDP"), p.name).toBe(false);
+  });
+
+  it("with API clients on, admits the ingress controller to the proxy and the server only", () => {
+    const b = buildCluster(custom);
+    const ev = new Evaluator(b.cluster);
+    expect(reachable(ev, b.ingressController, managedPods(b))).toEqual(
+      [PROD, REPLICA]
+        .flatMap((ns) => [
+          `ingress-nginx/ingress-nginx -> ${ns}/oauth2-proxy:4180`,
+          `ingress-nginx/ingress-nginx -> ${ns}/server:8001`,
+        ])
+        .sort(),
+    );
+  });
+});
