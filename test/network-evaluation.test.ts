@@ -11,6 +11,7 @@ import { VALID_V2, runV2Stack } from "./support/config-v2";
 import { BuiltCluster, ClusterPod, buildCluster, podsOf } from "./support/netpol-cluster";
 import { Endpoint, Evaluator } from "./support/netpol-eval";
 import { runStack } from "./support/stack";
+import { validateObject } from "../infra/render/validate";
 import type { Graph } from "./support/graph";
 
 const PROD = "airbyte-prod";
@@ -257,6 +258,23 @@ describe("NetworkPolicy settings of the cluster, evaluated on v2 (every namespac
     for (const p of apiClients(b)) {
       expect(ev.allows(p, b.external.kubernetesApi, 6443), p.name).toBe(true);
       expect(ev.allows(p, elsewhere, 6443), p.name).toBe(false);
+    }
+  });
+
+  it("renders the CiliumNetworkPolicy as a declared custom type", () => {
+    for (const r of custom.kube("CiliumNetworkPolicy")) {
+      const m = r.inputs.metadata as { name: string; namespace: string };
+      const v = validateObject({
+        apiVersion: String(r.inputs.apiVersion),
+        kind: "CiliumNetworkPolicy",
+        name: m.name,
+        namespace: m.namespace,
+        body: r.inputs,
+        patch: false,
+        resource: r,
+      });
+      expect(v.failures).toEqual([]);
+      expect(r.inputs.apiVersion).toBe("cilium.io/v2");
     }
   });
 
