@@ -121,6 +121,13 @@ export interface AirbyteInstanceArgs {
    */
   keepData?: boolean;
   /**
+   * API clients (Terraform provider, PyAirbyte, scripts) reach Airbyte's public API and token
+   * endpoint through the Ingress, straight to the server, under Airbyte's own authentication,
+   * which this turns on (`API_AUTHORIZATION_ENABLED`); browsers still sign in through the OAuth2
+   * Proxy, then at Airbyte's login. Default: `false` (everything through the proxy).
+   */
+  apiClientAccess?: boolean;
+  /**
    * NetworkPolicy settings and the flows a topology adds (v1's migration job, v2's replication).
    * Default: the instance's own flows, ingress controller in `ingress-nginx`.
    */
@@ -136,7 +143,7 @@ export type PlatformSettings = Pick<
 /** What a topology may set of the instance's {@link NetworkPoliciesArgs}. */
 export type InstanceNetworkSettings = Omit<
   NetworkPoliciesArgs,
-  "namespace" | "instanceName" | "database"
+  "namespace" | "instanceName" | "database" | "apiClientsThroughIngress"
 >;
 
 /**
@@ -263,6 +270,8 @@ export class AirbyteInstance extends pulumi.ComponentResource {
         ...args.platform,
         trackingEnabled: args.trackingEnabled,
         caBundleSecretName: args.caBundleSecretName,
+        // API clients bypass the proxy only when Airbyte authenticates them itself.
+        ...(args.apiClientAccess ? { apiAuthorizationEnabled: true } : {}),
       },
       { ...inNamespace, dependsOn: [ns, temporal.namespaceJob, minio.bucketJob, ...db.dependsOn] },
     );
@@ -309,6 +318,14 @@ export class AirbyteInstance extends pulumi.ComponentResource {
               instanceName,
               host: args.host,
               backend: { serviceName: proxy.serviceName, port: proxy.port },
+              ...(args.apiClientAccess
+                ? {
+                    apiClients: {
+                      serviceName: platform.serverServiceName,
+                      port: platform.serverPort,
+                    },
+                  }
+                : {}),
               allowedSourceRanges: args.ingress.allowedSourceRanges,
               className: args.ingress.className,
               tlsSecretName: args.ingress.tlsSecretName,
@@ -323,6 +340,7 @@ export class AirbyteInstance extends pulumi.ComponentResource {
       `${name}-network-policies`,
       {
         ...args.network,
+        apiClientsThroughIngress: args.apiClientAccess ?? false,
         namespace,
         instanceName,
         database: {

@@ -1,7 +1,8 @@
 /**
  * The public entry of one Airbyte instance: one host, TLS, a source-range allowlist, routed to
- * the OAuth2 Proxy and nothing else (DESIGN D4). Taking a single backend makes a route that
- * bypasses authentication impossible to express.
+ * the OAuth2 Proxy (DESIGN D4). The only other route it can express is the fixed API-client one
+ * ({@link API_CLIENT_PATHS}), to the Airbyte server, whose own token authentication must then be
+ * on: no argument names a path, so nothing else can bypass the proxy.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -15,8 +16,14 @@ export interface IngressArgs {
   instanceName: string;
   /** Public hostname, e.g. `airbyte.example.com`. */
   host: pulumi.Input<string>;
-  /** The OAuth2 Proxy Service: the only backend. */
+  /** The OAuth2 Proxy Service: the backend of every path but the API-client ones. */
   backend: { serviceName: pulumi.Input<string>; port: pulumi.Input<number> };
+  /**
+   * The Airbyte server Service, for API clients: {@link API_CLIENT_PATHS} go to it directly, under
+   * Airbyte's own authentication (the caller turns `API_AUTHORIZATION_ENABLED` on). Default: none,
+   * everything goes to the proxy.
+   */
+  apiClients?: { serviceName: pulumi.Input<string>; port: pulumi.Input<number> };
   /** CIDR blocks allowed in. At least one. */
   allowedSourceRanges: string[];
   /** Default: `nginx`. */
@@ -32,6 +39,23 @@ export interface IngressArgs {
 }
 
 const NGINX = "nginx.ingress.kubernetes.io";
+
+/**
+ * What API clients need of Airbyte 2.0 (airbyte-platform v2.0.0): the public API, served under
+ * `/api/public/v1` (airbyte-server/src/main/kotlin/io/airbyte/server/apis/publicapi/, e.g.
+ * HealthController `/api/public/v1/health`), with its token endpoint
+ * `/api/public/v1/applications/token` that the Terraform provider and the SDKs use
+ * (airbyte-api/server-api/src/main/openapi/api_terraform.yaml `tokenUrl: /applications/token`);
+ * and the config API's `POST /api/v1/applications/token` (config.yaml, servers `.../api`;
+ * ApplicationsController.applicationTokenRequest is `@Secured(IS_ANONYMOUS)`: it checks the
+ * application's client id and secret itself). Every other route stays behind the proxy.
+ * ingress-nginx matches these against the normalized path (dot segments resolved), so
+ * `/api/public/../v1/...` goes to the proxy.
+ */
+export const API_CLIENT_PATHS = [
+  { path: "/api/public", pathType: "Prefix" },
+  { path: "/api/v1/applications/token", pathType: "Exact" },
+] as const;
 
 export class Ingress extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
@@ -69,6 +93,8 @@ export class Ingress extends pulumi.ComponentResource {
         : {}),
     };
 
+    const api = args.apiClients;
+    const apiRoutes = api ? API_CLIENT_PATHS.map((p) => ({ ...p, backend: backendOf(api) })) : [];
     const ingress = new k8s.networking.v1.Ingress(
       `${name}-ingress`,
       {
@@ -81,16 +107,8 @@ export class Ingress extends pulumi.ComponentResource {
               host: args.host,
               http: {
                 paths: [
-                  {
-                    path: "/",
-                    pathType: "Prefix",
-                    backend: {
-                      service: {
-                        name: args.backend.serviceName,
-                        port: { number: args.backend.port },
-                      },
-                    },
-                  },
+                  ...apiRoutes,
+                  { path: "/", pathType: "Prefix", backend: backendOf(args.backend) },
                 ],
               },
             },
@@ -111,4 +129,8 @@ export class Ingress extends pulumi.ComponentResource {
       tlsSecretName: this.tlsSecretName,
     });
   }
+}
+
+function backendOf(b: { serviceName: pulumi.Input<string>; port: pulumi.Input<number> }) {
+  return { service: { name: b.serviceName, port: { number: b.port } } };
 }

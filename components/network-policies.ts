@@ -50,10 +50,33 @@ export interface NetworkPoliciesArgs {
   dns?: { namespace: string; podLabels: Record<string, string> };
   /**
    * The Kubernetes API server, called by the workload-launcher (connector pods) and the bootloader
-   * (its Secret). Default: any address (`0.0.0.0/0`) on ports 443 and 6443: its address differs
-   * per cluster, and most network plugins see the endpoint address, not the `kubernetes` Service.
+   * (its Secret). Network plugins match the API server's endpoint address, after the `kubernetes`
+   * Service is translated, so `cidrs` are the addresses `kubectl get endpoints kubernetes -n
+   * default` lists. Cilium gives those addresses an identity (`kube-apiserver`, `host`,
+   * `remote-node`) that no `ipBlock` matches: `ciliumEntity` adds a CiliumNetworkPolicy allowing
+   * its `kube-apiserver` entity on the same ports. Default: any address (`0.0.0.0/0`) on 443 and
+   * 6443, no Cilium policy.
    */
-  kubernetesApi?: { cidrs?: string[]; ports?: number[] };
+  kubernetesApi?: { cidrs?: string[]; ports?: number[]; ciliumEntity?: boolean };
+  /**
+   * NodeLocal DNSCache: the addresses its node-local agents listen on (the link-local address,
+   * and in kube-proxy iptables mode also the kube-dns Service IP), allowed for DNS besides the
+   * cluster DNS pods. Default: none (no NodeLocal DNSCache).
+   */
+  nodeLocalDnsAddresses?: string[];
+  /**
+   * Whether connector pods reach the database: with `SECRET_PERSISTENCE=TESTING_CONFIG_DB_TABLE`
+   * the launcher gives their init container `DATABASE_URL`/`USER`/`PASSWORD` to read connector
+   * secrets (airbyte-platform v2.0.0, airbyte-workload-launcher/src/main/kotlin/config/
+   * EnvVarConfigBeanFactory.kt, `databaseEnvMap`). Default: `true`.
+   */
+  connectorsReadSecretsFromDatabase?: boolean;
+  /**
+   * API clients reach the server directly through the Ingress (`/api/public`,
+   * `/api/v1/applications/token`), under Airbyte's own token authentication: admits the ingress
+   * controller to the server's port as well. Default: `false` (the proxy only).
+   */
+  apiClientsThroughIngress?: boolean;
   /** Where "the internet" is, for the flows that go out. Default: `["0.0.0.0/0"]`. */
   internetCidrs?: string[];
   /**
@@ -110,6 +133,30 @@ const INSTANCE_PODS = [
   "minio-buckets",
 ] as const;
 
+/** The pods that call the Kubernetes API (the launcher manages pods; the bootloader a Secret). */
+const KUBERNETES_API_CLIENTS = ["workload-launcher", "bootloader"];
+
+/**
+ * Cilium's form of "these pods may reach the Kubernetes API": its `kube-apiserver` entity, which
+ * follows the API server's endpoints wherever they are (cilium/cilium PR 17823, docs PR 18396;
+ * issue 14724 explains why an ipBlock cannot).
+ */
+export function ciliumKubeApiServerRules(
+  clients: Record<string, string>[],
+  ports: number[],
+): Record<string, unknown>[] {
+  return clients.map((matchLabels) => ({
+    description: "the workload-launcher and the bootloader call the Kubernetes API",
+    endpointSelector: { matchLabels },
+    egress: [
+      {
+        toEntities: ["kube-apiserver"],
+        toPorts: [{ ports: ports.map((p) => ({ port: String(p), protocol: "TCP" })) }],
+      },
+    ],
+  }));
+}
+
 /** The group of connector pods. */
 export const CONNECTORS = "connectors";
 
@@ -122,11 +169,14 @@ export const DEFAULT_DENY: net.NetworkPolicySpec = {
 /** Where cluster DNS usually runs (CoreDNS keeps kube-dns's label). */
 export const CLUSTER_DNS = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } };
 
-/** Every pod of the namespace may ask cluster DNS (UDP and TCP 53). */
-export function dnsEgress(dns: {
-  namespace: string;
-  podLabels: Record<string, string>;
-}): net.NetworkPolicySpec {
+/**
+ * Every pod of the namespace may ask cluster DNS (UDP and TCP 53), and NodeLocal DNSCache at
+ * `nodeLocalDns` when given: its agents run on the host network, so only an address matches them.
+ */
+export function dnsEgress(
+  dns: { namespace: string; podLabels: Record<string, string> },
+  nodeLocalDns: string[] = [],
+): net.NetworkPolicySpec {
   return {
     podSelector: {},
     policyTypes: ["Egress"],
@@ -137,6 +187,7 @@ export function dnsEgress(dns: {
             namespaceSelector: { matchLabels: { [KUBE_NAME]: dns.namespace } },
             podSelector: { matchLabels: dns.podLabels },
           },
+          ...nodeLocalDns.map((a) => ({ ipBlock: { cidr: hostCidrOf(a) } })),
         ],
         ports: [
           { protocol: "UDP", port: 53 },
@@ -162,7 +213,10 @@ export function instanceGroups(instanceName: string): PodGroup[] {
 interface Resolved {
   ingressControllerNamespace: string;
   dns: { namespace: string; podLabels: Record<string, string> };
-  kubernetesApi: { cidrs: string[]; ports: number[] };
+  kubernetesApi: { cidrs: string[]; ports: number[]; ciliumEntity: boolean };
+  nodeLocalDns: string[];
+  connectorsReadSecrets: boolean;
+  apiClients: boolean;
   internet: string[];
   blocked: string[];
   database: { peer: Peer; port: pulumi.Input<number> };
@@ -175,7 +229,11 @@ function resolve(args: NetworkPoliciesArgs): Resolved {
     kubernetesApi: {
       cidrs: args.kubernetesApi?.cidrs ?? ["0.0.0.0/0"],
       ports: args.kubernetesApi?.ports ?? [443, 6443],
+      ciliumEntity: args.kubernetesApi?.ciliumEntity ?? false,
     },
+    nodeLocalDns: args.nodeLocalDnsAddresses ?? [],
+    connectorsReadSecrets: args.connectorsReadSecretsFromDatabase ?? true,
+    apiClients: args.apiClientsThroughIngress ?? false,
     internet: args.internetCidrs ?? ["0.0.0.0/0"],
     blocked: args.blockedCidrs ?? ["169.254.169.254/32"],
     database: args.database ?? { peer: { group: "postgres" }, port: PORTS.postgres },
@@ -205,6 +263,16 @@ export function instanceFlows(args: NetworkPoliciesArgs): NetworkFlow[] {
       ports: [PORTS.oauth2Proxy],
       why: "the Ingress reaches the OAuth2 Proxy and nothing else (D4)",
     },
+    ...(s.apiClients
+      ? [
+          {
+            from: { namespace: s.ingressControllerNamespace },
+            to: g("server"),
+            ports: [PORTS.server],
+            why: "API clients: the Ingress routes the public API and the token endpoint to the server, under Airbyte's token authentication",
+          },
+        ]
+      : []),
     {
       from: g("oauth2-proxy"),
       to: internet,
@@ -243,6 +311,14 @@ export function instanceFlows(args: NetworkPoliciesArgs): NetworkFlow[] {
       [s.database.port],
       "Airbyte's and Temporal's database",
     ),
+    ...(s.connectorsReadSecrets
+      ? many(
+          [CONNECTORS],
+          s.database.peer,
+          [s.database.port],
+          "connector pods' init container reads connector secrets from the database (SECRET_PERSISTENCE=TESTING_CONFIG_DB_TABLE)",
+        )
+      : []),
     ...many(
       [
         "server",
@@ -295,7 +371,7 @@ export function instanceFlows(args: NetworkPoliciesArgs): NetworkFlow[] {
       why: "the server's Connector Builder calls",
     },
     ...many(
-      ["workload-launcher", "bootloader"],
+      KUBERNETES_API_CLIENTS,
       { cidrs: s.kubernetesApi.cidrs },
       s.kubernetesApi.ports,
       "the Kubernetes API: the launcher manages connector pods, the bootloader its Secret",
@@ -316,6 +392,12 @@ export function instanceFlows(args: NetworkPoliciesArgs): NetworkFlow[] {
       "connectors and builder test reads reach user-configured sources and destinations",
     ),
   ];
+}
+
+/** An address as a one-host CIDR (`/32`, `/128`); a CIDR stays as it is. */
+function hostCidrOf(address: string): string {
+  if (address.includes("/")) return address;
+  return address.includes(":") ? `${address}/128` : `${address}/32`;
 }
 
 /** Parses `a.b.c.d/n` into a 32-bit network and mask; undefined for anything else (IPv6). */
@@ -412,7 +494,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     const created = [
       // Nothing in, nothing out, for every pod, unless a policy below allows it.
       policy(`${name}-default-deny`, `${inst}-default-deny`, DEFAULT_DENY),
-      policy(`${name}-dns`, `${inst}-allow-dns`, dnsEgress(s.dns)),
+      policy(`${name}-dns`, `${inst}-allow-dns`, dnsEgress(s.dns, s.nodeLocalDns)),
     ];
 
     const selectorOf = new Map(groups.map((g) => [g.name, g.matchLabels]));
@@ -441,7 +523,28 @@ export class NetworkPolicies extends pulumi.ComponentResource {
       );
     }
 
-    this.policyNames = pulumi.all(created.map((p) => p.metadata.name));
+    const names = created.map((p) => p.metadata.name);
+    if (s.kubernetesApi.ciliumEntity) {
+      // Cilium merges its own policies with NetworkPolicies: this adds an allow, it opens nothing
+      // else. Same clients and ports as the ipBlock flow above.
+      const cnp = new k8s.apiextensions.CustomResource(
+        `${name}-kube-apiserver`,
+        {
+          apiVersion: "cilium.io/v2",
+          kind: "CiliumNetworkPolicy",
+          metadata: objectMeta(args.namespace, `${inst}-allow-kube-apiserver`, labels),
+          // `specs`: a CiliumNetworkPolicy's list of rules, beside its single `spec`.
+          specs: ciliumKubeApiServerRules(
+            KUBERNETES_API_CLIENTS.map((c) => selectorOf.get(c) ?? {}),
+            s.kubernetesApi.ports,
+          ),
+        },
+        child,
+      );
+      names.push(cnp.metadata.name);
+    }
+
+    this.policyNames = pulumi.all(names);
     this.registerOutputs({ policyNames: this.policyNames });
   }
 }

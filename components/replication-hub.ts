@@ -120,6 +120,8 @@ export interface ReplicationHubArgs {
   storageClassName?: pulumi.Input<string>;
   /** The setup Job's pod. Default: 100m/256Mi requested, 1 CPU/1Gi limit. */
   jobResources?: ResourceBounds;
+  /** NodeLocal DNSCache addresses, allowed for DNS as in the instances. Default: none. */
+  nodeLocalDnsAddresses?: string[];
 }
 
 const PORT = 5432;
@@ -276,7 +278,7 @@ export class ReplicationHub extends pulumi.ComponentResource {
     const pgPort = [{ protocol: "TCP", port: PORT }];
     const cidrPeers = sub.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
     policy("default-deny", DEFAULT_DENY);
-    policy("allow-dns", dnsEgress(CLUSTER_DNS));
+    policy("allow-dns", dnsEgress(CLUSTER_DNS, args.nodeLocalDnsAddresses));
     policy("allow-postgres", {
       podSelector: { matchLabels: hubPods },
       policyTypes: ["Ingress", "Egress"],

@@ -243,22 +243,44 @@ export const ingressTlsAndAllowlist = kubePolicy(
   },
 );
 
-/** Names of the Services an Ingress sends traffic to. */
-function ingressBackends(props: Obj): string[] {
+/** The Services an Ingress sends traffic to, with the path (none for the default backend). */
+function ingressBackends(props: Obj): { service: string; path?: string; pathType?: string }[] {
   const spec = obj(props.spec);
-  const backends = [
-    obj(spec.defaultBackend),
-    ...arr(spec.rules).flatMap((r) => arr(obj(obj(r).http).paths).map((p) => obj(obj(p).backend))),
+  const backends: { backend: Obj; path?: string; pathType?: string }[] = [
+    { backend: obj(spec.defaultBackend) },
+    ...arr(spec.rules).flatMap((r) =>
+      arr(obj(obj(r).http).paths).map((p) => ({
+        backend: obj(obj(p).backend),
+        path: str(obj(p).path),
+        pathType: str(obj(p).pathType),
+      })),
+    ),
   ];
   return backends
-    .filter((b) => Object.keys(b).length)
-    .map((b) => str(obj(b.service).name) ?? `<non-Service backend ${JSON.stringify(b)}>`);
+    .filter((b) => Object.keys(b.backend).length)
+    .map((b) => ({
+      service:
+        str(obj(b.backend.service).name) ?? `<non-Service backend ${JSON.stringify(b.backend)}>`,
+      path: b.path,
+      pathType: b.pathType,
+    }));
 }
+
+/**
+ * The one route allowed past the proxy: Airbyte's public API and token endpoints (the same list
+ * as components/ingress.ts API_CLIENT_PATHS; test/api-client-access.test.ts holds them equal), to
+ * the server Service of the Ingress's namespace, and only where that instance's Airbyte
+ * authenticates requests itself (`API_AUTHORIZATION_ENABLED: "true"` in a ConfigMap there).
+ */
+export const API_CLIENT_ROUTES = [
+  { path: "/api/public", pathType: "Prefix" },
+  { path: "/api/v1/applications/token", pathType: "Exact" },
+];
 
 export const ingressOnlyToOAuth2Proxy: StackValidationPolicy = {
   name: "ingress-only-to-oauth2-proxy",
   description:
-    "Every Ingress backend is the OAuth2 Proxy's Service (labelled app.kubernetes.io/name: oauth2-proxy) in the Ingress's namespace: nothing bypasses sign-in.",
+    "Every Ingress backend is the OAuth2 Proxy's Service (labelled app.kubernetes.io/name: oauth2-proxy) in the Ingress's namespace: nothing bypasses sign-in, except Airbyte's public API and token endpoints routed to its server where Airbyte's own authentication is on.",
   enforcementLevel: "mandatory",
   validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
     const byKind = kubeResources(args.resources);
@@ -267,14 +289,36 @@ export const ingressOnlyToOAuth2Proxy: StackValidationPolicy = {
         .filter((s) => labelsOf(s.props)["app.kubernetes.io/name"] === "oauth2-proxy")
         .map((s) => `${namespaceOf(s.props)}/${nameOf(s.props)}`),
     );
+    const servers = new Set(
+      (byKind.get("Service") ?? [])
+        .filter((s) => labelsOf(s.props)["app.kubernetes.io/name"] === "server")
+        .map((s) => `${namespaceOf(s.props)}/${nameOf(s.props)}`),
+    );
+    const authOn = new Set(
+      (byKind.get("ConfigMap") ?? [])
+        .filter((c) => obj(c.props.data).API_AUTHORIZATION_ENABLED === "true")
+        .map((c) => namespaceOf(c.props)),
+    );
     for (const ing of byKind.get("Ingress") ?? []) {
-      for (const backend of ingressBackends(ing.props)) {
-        if (!proxies.has(`${namespaceOf(ing.props)}/${backend}`)) {
-          reportViolation(
-            `Ingress '${nameOf(ing.props)}' routes to '${backend}', which is not the OAuth2 Proxy's Service in its namespace`,
-            ing.urn,
-          );
+      const ns = namespaceOf(ing.props);
+      for (const b of ingressBackends(ing.props)) {
+        if (proxies.has(`${ns}/${b.service}`)) continue;
+        const apiRoute = API_CLIENT_ROUTES.some(
+          (r) => r.path === b.path && r.pathType === b.pathType,
+        );
+        if (apiRoute && servers.has(`${ns}/${b.service}`)) {
+          if (!authOn.has(ns)) {
+            reportViolation(
+              `Ingress '${nameOf(ing.props)}' routes API clients (${b.path}) to '${b.service}' while Airbyte's own authentication is off (API_AUTHORIZATION_ENABLED): nothing would authenticate them`,
+              ing.urn,
+            );
+          }
+          continue;
         }
+        reportViolation(
+          `Ingress '${nameOf(ing.props)}' routes to '${b.service}', which is not the OAuth2 Proxy's Service in its namespace`,
+          ing.urn,
+        );
       }
     }
   },

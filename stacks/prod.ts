@@ -20,6 +20,15 @@ export interface ProductionOptions {
   ingress?: boolean;
 }
 
+/** The NetworkPolicy settings every instance takes from the stack config. */
+export function instanceNetwork(config: StackContext["config"]) {
+  return {
+    ingressControllerNamespace: config.ingress.controllerNamespace,
+    kubernetesApi: config.network.kubernetesApi,
+    nodeLocalDnsAddresses: config.network.nodeLocalDnsAddresses,
+  };
+}
+
 export function production(
   ctx: StackContext,
   database: Partial<BundledDatabase> = {},
@@ -54,7 +63,8 @@ export function production(
       caBundleSecretName: config.caBundleSecretName,
       // Prod never leaves the program on a topology move: its namespace may go only on purpose.
       keepData: config.protectData,
-      network: { ingressControllerNamespace: config.ingress.controllerNamespace },
+      apiClientAccess: config.network.apiClientAccess,
+      network: instanceNetwork(config),
     },
     { providers: [ctx.kubernetes] },
   );

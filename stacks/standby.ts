@@ -9,7 +9,7 @@ import { ExternalDatabase } from "../components/external-database";
 import { instanceGroups } from "../components/network-policies";
 import type { StackConfig } from "../infra/config";
 import { StackContext } from "./context";
-import { Production } from "./prod";
+import { Production, instanceNetwork } from "./prod";
 
 export const REPLICA_INSTANCE = "airbyte-prod-backup-replica-2";
 export const CORE_WORKER = "core-worker-01";
@@ -105,7 +105,8 @@ export function standbyReplica(ctx: StackContext, args: StandbyReplicaArgs): Air
       // it would block the move v1 -> v0, and retaining it would make the way back fail on the
       // existing namespace (the Kubernetes provider does not adopt existing objects).
       keepData: config.protectData && args.replica.role === "active",
-      network: { ingressControllerNamespace: config.ingress.controllerNamespace, ...args.network },
+      apiClientAccess: config.network.apiClientAccess,
+      network: { ...instanceNetwork(config), ...args.network },
     },
     // Temporal and the platform start only once core-worker-01's roles and databases exist.
     { providers: [ctx.kubernetes], dependsOn: [db] },

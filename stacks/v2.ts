@@ -123,6 +123,7 @@ export function v2(ctx: StackContext): StackOutputs {
       database: EXTERNAL_DATABASES.airbyte,
       storageSize: config.database.storageSize,
       storageClassName: config.storageClassName,
+      nodeLocalDnsAddresses: config.network.nodeLocalDnsAddresses,
     },
     { ...kube, dependsOn: [prodDb.server] },
   );

@@ -86,6 +86,8 @@ const EXPECTED_LOCAL = [
       "cron",
       "bootloader",
       "temporal",
+      // Their init container reads connector secrets (SECRET_PERSISTENCE=TESTING_CONFIG_DB_TABLE).
+      CONNECTORS,
     ],
     "postgres",
     "5432",

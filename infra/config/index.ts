@@ -33,6 +33,15 @@ export interface IngressConfig {
   proxyBodySizeMb: number;
 }
 
+/** NetworkPolicy settings of the cluster, and the API-client route (DESIGN D4). */
+export interface NetworkConfig {
+  kubernetesApi: { cidrs: string[]; ports: number[]; ciliumEntity: boolean };
+  /** Empty: no NodeLocal DNSCache. */
+  nodeLocalDnsAddresses: string[];
+  /** API clients reach the server through the Ingress under Airbyte's own authentication. */
+  apiClientAccess: boolean;
+}
+
 export interface OAuthConfig {
   provider: OAuthProvider;
   clientId: string;
@@ -98,6 +107,7 @@ export interface StackConfig {
   kubeContext?: string;
   prod: { namespace: string; host: string };
   ingress: IngressConfig;
+  network: NetworkConfig;
   oauth: OAuthConfig;
   oauth2ProxyReplicas: number;
   storage: { type: StorageType; size: string; logRetentionDays: number };
@@ -158,6 +168,7 @@ export function parseConfig(source: ConfigSource): StackConfig {
       proxyReadTimeoutSeconds: r.integer("proxyReadTimeoutSeconds"),
       proxyBodySizeMb: r.integer("proxyBodySizeMb"),
     },
+    network: parseNetwork(r),
     oauth,
     oauth2ProxyReplicas: r.integer("oauth2ProxyReplicas"),
     storage: {
@@ -192,6 +203,27 @@ export function parseConfig(source: ConfigSource): StackConfig {
   }
   r.done();
   return config;
+}
+
+function parseNetwork(r: ConfigReader): NetworkConfig {
+  const nonEmpty = (key: "kubernetesApiCidrs" | "kubernetesApiPorts" | "nodeLocalDnsAddresses") => {
+    const items = r.array(key);
+    if (items.length === 0)
+      r.fail(key, "is empty: list at least one item, or unset it for the default");
+    return items;
+  };
+  const cidrs = nonEmpty("kubernetesApiCidrs");
+  const ports = nonEmpty("kubernetesApiPorts").map(Number);
+  const nodeLocal = nonEmpty("nodeLocalDnsAddresses");
+  return {
+    kubernetesApi: {
+      cidrs,
+      ports,
+      ciliumEntity: r.string("kubernetesApiCiliumEntity") === "true",
+    },
+    nodeLocalDnsAddresses: r.string("nodeLocalDnsCache") === "true" ? nodeLocal : [],
+    apiClientAccess: r.string("apiClientAccess") === "true",
+  };
 }
 
 /** A key the schema marks optional (v0 has no use for it) that topologies from v1 require. */

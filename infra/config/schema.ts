@@ -13,6 +13,8 @@ import {
   checkHostOrIp,
   checkPinnedImage,
   checkCronSchedule,
+  checkIpAddress,
+  checkPort,
 } from "./validators";
 import {
   checkAnnotationPair,
@@ -162,6 +164,54 @@ export const CONFIG_SCHEMA = {
     example: "ingress-nginx",
     description:
       "Namespace of the ingress controller; the NetworkPolicies admit only its pods to the OAuth2 Proxy.",
+  },
+  kubernetesApiCidrs: {
+    type: "array",
+    default: ["0.0.0.0/0"],
+    check: checkCidr,
+    example: "172.18.0.2/32",
+    description:
+      "Addresses of the Kubernetes API server for the NetworkPolicies of the workload-launcher and bootloader: its endpoints after Service translation (`kubectl get endpoints kubernetes -n default`), not the `kubernetes` Service IP. Default: any address, on kubernetesApiPorts only.",
+  },
+  kubernetesApiPorts: {
+    type: "array",
+    default: ["443", "6443"],
+    check: checkPort,
+    example: "6443",
+    description:
+      "Ports of the Kubernetes API server's endpoints (the port after Service translation, often 6443 on self-managed clusters, 443 on managed ones).",
+  },
+  kubernetesApiCiliumEntity: {
+    type: "string",
+    default: "false",
+    oneOf: BOOLEANS,
+    example: "true",
+    description:
+      "true adds a CiliumNetworkPolicy per instance letting the workload-launcher and bootloader reach Cilium's kube-apiserver entity on kubernetesApiPorts; needed on Cilium, where no ipBlock matches the API server.",
+  },
+  nodeLocalDnsCache: {
+    type: "string",
+    default: "false",
+    oneOf: BOOLEANS,
+    example: "true",
+    description:
+      "true lets every pod also query NodeLocal DNSCache at nodeLocalDnsAddresses (its agents run on the host network, so the cluster-DNS pod rule does not match them).",
+  },
+  nodeLocalDnsAddresses: {
+    type: "array",
+    default: ["169.254.20.10"],
+    check: checkIpAddress,
+    example: "169.254.20.10",
+    description:
+      "With nodeLocalDnsCache: the addresses NodeLocal DNSCache listens on; its link-local address (169.254.20.10 by default upstream), plus the kube-dns Service IP when kube-proxy runs in iptables mode (the agents answer there too).",
+  },
+  apiClientAccess: {
+    type: "string",
+    default: "false",
+    oneOf: BOOLEANS,
+    example: "true",
+    description:
+      "true routes /api/public and /api/v1/applications/token from the Ingress straight to the Airbyte server for API clients (Terraform provider, PyAirbyte) and turns on Airbyte's own authentication (API_AUTHORIZATION_ENABLED), which then guards them; everything else still goes through the OAuth2 Proxy, and browsers sign in there, then at Airbyte's login.",
   },
   allowedSourceRanges: {
     type: "array",

@@ -203,3 +203,15 @@ export function checkCronSchedule(v: string): string | undefined {
   }
   return undefined;
 }
+
+/** An IPv4 or IPv6 address, without a prefix length. */
+export function checkIpAddress(v: string): string | undefined {
+  return checkIpv4(v) || checkIpv6(v) ? undefined : "is not an IP address (e.g. 169.254.20.10)";
+}
+
+/** A TCP port number, 1-65535, in decimal. */
+export function checkPort(v: string): string | undefined {
+  return /^[1-9]\d{0,4}$/.test(v) && Number(v) <= 65535
+    ? undefined
+    : "is not a port number (1-65535, e.g. 6443)";
+}

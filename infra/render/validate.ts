@@ -32,6 +32,7 @@ export const DECLARED_CUSTOM_TYPES: Record<string, string> = {
   "cert-manager.io/v1/Issuer": "cert-manager Issuer",
   "monitoring.coreos.com/v1/ServiceMonitor": "Prometheus Operator ServiceMonitor",
   "monitoring.coreos.com/v1/PrometheusRule": "Prometheus Operator PrometheusRule",
+  "cilium.io/v2/CiliumNetworkPolicy": "Cilium CiliumNetworkPolicy (kubernetesApiCiliumEntity)",
 };
 
 interface AjvError {
