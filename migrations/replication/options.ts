@@ -109,7 +109,9 @@ Output:
   --json                       JSON lines on stdout.
   --help                       This help.
 
-Exit status: 0 success, 1 failure, 2 usage error, 3 schema drift, 4 lag over the threshold.`;
+Exit status: 0 success, 1 failure, 2 usage error, 3 schema drift, 4 lag over the threshold,
+5 failover's database steps done and verified but re-arming scheduling through the Airbyte API
+failed (run the same failover command again: it moves no sequence twice).`;
 
 const COMMANDS: Record<string, ReplicationCommand> = {
   "sync setup": "setup",
