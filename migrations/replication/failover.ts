@@ -202,23 +202,27 @@ export function pulumiSteps(): string[] {
   return PULUMI_FAST_PATH;
 }
 
+/** Names (URN suffixes) the fast path finds its targets by; test/failover-fast-path.test.ts. */
+export const FAST_PATH_NAMES = {
+  subscription: "::replication-hub-core-worker-subscription",
+  prodIngress: "::airbyte-prod-ingress-ingress",
+} as const;
+
 /**
- * With prod dead, a plain `pulumi refresh` + `pulumi up` waits on every unready prod workload
- * (the provider's await logic, about 10 min each). Only three things must change for the
- * replica to serve: its Airbyte scaled up (replicaRole), prod's host on its Ingress
- * (activeInstance), and core-worker-01's subscription gone from the state (failover dropped
- * it). The targets below touch only those; the full `up` can wait until prod is back or
- * rebuilt (docs/replication.md, "Pulumi after a failover").
+ * The Pulumi side with prod dead. A whole-stack `pulumi refresh` + `pulumi up` waits on prod's
+ * unready workloads (the Kubernetes provider awaits Deployments and StatefulSets, 10 min each
+ * by default). Going active changes nothing of prod but deleting its Ingress (proved by
+ * test/failover-fast-path.test.ts): so refresh only the subscription failover dropped (the
+ * provider's delete runs a plain DROP SUBSCRIPTION, which would fail), free prod's host, then
+ * update exactly what the preview says changes. The whole-stack refresh and up wait until prod
+ * is back or rebuilt (docs/replication.md, "Pulumi after a failover").
  */
 const PULUMI_FAST_PATH = [
-  "pulumi config set airbyte:replicaRole active   # scales the replica's Airbyte up (D8)",
-  "pulumi config set airbyte:activeInstance replica   # prod's public host -> the replica's Ingress",
-  "pulumi state delete '<URN of the *-core-worker-subscription>' --target-dependents --yes   " +
-    "# failover dropped it; `pulumi stack --show-urns | grep core-worker-subscription`",
-  "pulumi up --skip-preview --target '<prod Ingress URN>' --target '<replica Ingress URN>' " +
-    "--target '<replica airbyte-platform Release URN>' --target-dependents   # fast path: " +
-    "nothing of dead prod is awaited (docs/replication.md)",
-  "later, when prod's cluster answers or is rebuilt: pulumi refresh && pulumi up",
+  "pulumi config set airbyte:replicaRole active && pulumi config set airbyte:activeInstance replica",
+  `pulumi refresh --yes --target "$(pulumi stack --show-urns | grep -o 'urn:pulumi:[^ ]*${FAST_PATH_NAMES.subscription}')"   # failover dropped it`,
+  `pulumi up --yes --target "$(pulumi stack --show-urns | grep -o 'urn:pulumi:[^ ]*${FAST_PATH_NAMES.prodIngress}')"   # frees prod's host first`,
+  `pulumi up --yes $(pulumi preview --json | jq -r '.steps[] | select(.op != "same") | "--target=" + .urn' | sort -u)   # the replica, the hub's Job, the mirror: nothing of prod awaited`,
+  "later, once prod's namespace is healthy again or rebuilt (failback): pulumi refresh && pulumi up",
 ];
 
 function schedulingSteps(): string[] {
