@@ -27,7 +27,9 @@ it("starts a server whose package sits under a 0700 folder", async () => {
   server = await startPostgres({ major: 17, packageDir: pkg });
   const c = await server.connect();
   try {
-    const { rows } = await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    const { rows } = await c.query<{ v: string }>(
+      "SELECT current_setting('server_version_num') AS v",
+    );
     expect(Number(rows[0].v)).toBeGreaterThanOrEqual(170000);
   } finally {
     await c.end();
