@@ -12,6 +12,10 @@
  *   Airbyte role (`--owner`, which needs that membership) before swapping it in by renames (which
  *   need ownership, inherited through the membership, and CREATEDB);
  * - PUBLIC loses CONNECT on the three databases, so other roles on the server cannot connect.
+ *   A non-superuser admin (`adminIsSuperuser: false`) stays a member of the Airbyte role for
+ *   that: a REVOKE by a role that neither owns the database nor belongs to its owner removes
+ *   nothing (PostgreSQL only warns), and the provider borrows the owner's membership only while
+ *   it creates a database, not around a database grant.
  */
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
@@ -154,6 +158,17 @@ export class ExternalDatabase extends pulumi.ComponentResource {
       { ...onServer, retainOnDelete },
     );
 
+    // Before the databases: the provider then finds the membership and keeps it.
+    const adminMember =
+      (args.adminIsSuperuser ?? true)
+        ? undefined
+        : new postgresql.GrantRole(
+            `${name}-admin-member`,
+            { role: args.adminUser ?? "postgres", grantRole: airbyte.name },
+            onServer,
+          );
+    const afterMembership = adminMember ? { dependsOn: [adminMember] } : {};
+
     const databases = Object.values(EXTERNAL_DATABASES).map((dbName) => {
       const slug = dbName.replace(/_/g, "-");
       const db = new postgresql.Database(
@@ -165,13 +180,13 @@ export class ExternalDatabase extends pulumi.ComponentResource {
           template: "template0",
           allowConnections: true,
         },
-        { ...onServer, retainOnDelete },
+        { ...onServer, ...afterMembership, retainOnDelete },
       );
       // Without this every role on the server could connect (PostgreSQL's default for PUBLIC).
       const revoke = new postgresql.Grant(
         `${name}-${slug}-revoke-public`,
         { database: db.name, role: "public", objectType: "database", privileges: [] },
-        onServer,
+        { ...onServer, ...afterMembership },
       );
       return { db, revoke };
     });

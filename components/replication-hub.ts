@@ -76,6 +76,11 @@ export interface HubSubscriber {
   password: pulumi.Input<string>;
   /** Owner of `db-airbyte` there: Airbyte's login role. */
   owner: string;
+  /**
+   * The provider's admin role when it is not a superuser: the setup Job checks it may create the
+   * subscription on this major. Default: none (a superuser admin).
+   */
+  subscriptionCreator?: string;
   sslMode: SslMode;
   /** Addresses core-worker-01 connects from: the only ones the hub admits from outside. */
   cidrs: string[];
@@ -373,6 +378,7 @@ export class ReplicationHub extends pulumi.ComponentResource {
             args: setupJobArgs({
               database,
               replicaOwner: sub.owner,
+              subscriptionCreator: sub.subscriptionCreator,
               hubSubscriberRole: subscriberRole,
               dropExisting: args.dropExisting ?? false,
             }),

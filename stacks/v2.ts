@@ -108,6 +108,7 @@ export function v2(ctx: StackContext): StackOutputs {
         user: coreWorker01.migrationUser,
         password: coreWorker01.migrationPassword,
         owner: coreWorker01.roleNames.airbyte,
+        ...(coreWorker.adminSuperuser ? {} : { subscriptionCreator: coreWorker.adminUser }),
         sslMode: coreWorker.sslMode,
         cidrs: coreWorker.cidrs,
         dependsOn: [coreWorker01],

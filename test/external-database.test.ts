@@ -151,3 +151,21 @@ describe("ExternalDatabase", () => {
     ).toThrow(/must differ/);
   });
 });
+
+describe("ExternalDatabase with a non-superuser admin", () => {
+  it("keeps the admin a member of the Airbyte role, so the REVOKE of PUBLIC takes effect", async () => {
+    const graph = await runGraph(
+      () =>
+        new ExternalDatabase("core-worker-01", {
+          host: "core-worker-01.example.internal",
+          adminUser: "cw_admin",
+          adminPassword: ADMIN_PASSWORD,
+          adminIsSuperuser: false,
+        }),
+    );
+    const members = graph.ofType("postgresql:index/grantRole:GrantRole");
+    expect(members.map((m) => m.inputs)).toEqual([{ role: "cw_admin", grantRole: "airbyte" }]);
+    const [provider] = graph.ofType("pulumi:providers:postgresql");
+    expect(provider.inputs.superuser).toBe("false");
+  });
+});

@@ -3,8 +3,10 @@
  *
  * The task list (whole tables, or key ranges of large tables) is written once, before any row is
  * copied; each task's row is marked done in the same transaction that copies its rows, so after a
- * kill a task is either fully copied and marked, or not there at all. The schema is dropped when
- * the copy completes, so a finished target holds only the source's objects.
+ * kill a task is either fully copied and marked, or not there at all. A database whose copy is
+ * finished (and verified) is marked complete with its verify result; the schemas of all the
+ * run's databases are dropped when the whole run completes, so a run killed in its second or
+ * third database resumes there and a finished target holds only the source's objects.
  */
 import type { Client } from "pg";
 import { CHECKPOINT_SCHEMA } from "./catalog";
@@ -32,7 +34,8 @@ export async function ensureCheckpointSchema(client: Client): Promise<void> {
       schema_name text NOT NULL, table_name text NOT NULL, part integer NOT NULL,
       lo numeric, hi numeric, rows bigint, done_at timestamptz,
       PRIMARY KEY (schema_name, table_name, part));
-    CREATE TABLE IF NOT EXISTS ${S}.phase (name text PRIMARY KEY, done_at timestamptz NOT NULL);`);
+    CREATE TABLE IF NOT EXISTS ${S}.phase (name text PRIMARY KEY, done_at timestamptz NOT NULL);
+    CREATE TABLE IF NOT EXISTS ${S}.complete (done_at timestamptz NOT NULL, verify jsonb);`);
 }
 
 export async function loadTasks(client: Client): Promise<StoredTask[]> {
@@ -87,6 +90,24 @@ export async function phaseDone(client: Client, phase: Phase): Promise<boolean> 
 
 export async function markPhase(client: Client, phase: Phase): Promise<void> {
   await client.query(`INSERT INTO ${S}.phase VALUES ($1, now()) ON CONFLICT DO NOTHING`, [phase]);
+}
+
+/**
+ * Whether this database's copy finished in an earlier run, and the verify result it recorded
+ * then (null when it ran without verify). Undefined when not finished.
+ */
+export async function completedCopy(client: Client): Promise<{ verify: unknown } | undefined> {
+  const { rows } = await client.query<{ verify: unknown }>(
+    `SELECT verify FROM ${S}.complete LIMIT 1`,
+  );
+  return rows[0];
+}
+
+/** Mark this database's copy finished (verified when `verify` is given). */
+export async function markComplete(client: Client, verify: unknown): Promise<void> {
+  await client.query(`INSERT INTO ${S}.complete VALUES (now(), $1::jsonb)`, [
+    verify === undefined ? null : JSON.stringify(verify),
+  ]);
 }
 
 export async function dropCheckpoints(client: Client): Promise<void> {

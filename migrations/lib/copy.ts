@@ -1,7 +1,7 @@
 /**
  * `copy`: for each database, in order: target prepared (created, refused, dropped or resumed),
- * snapshot exported on the source, schema pre-data, rows, post-data, sequences, checkpoints
- * dropped, then verify against the same snapshot.
+ * snapshot exported on the source, schema pre-data, rows, post-data, sequences, verify against the
+ * same snapshot, marked complete; the run's checkpoints are dropped once every database is done.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -17,9 +17,11 @@ import {
 } from "./catalog";
 import {
   addTasks,
+  completedCopy,
   dropCheckpoints,
   ensureCheckpointSchema,
   loadTasks,
+  markComplete,
   markPhase,
   phaseDone,
 } from "./checkpoint";
@@ -44,8 +46,20 @@ import { swapCopy } from "./swap";
 import { planTasks, resolveTasks } from "./tasks";
 import { mergeResults, verifyDatabase, VerifyResult } from "./verify";
 
-/** Create, refuse, drop or resume the target database. */
-async function prepareTarget(ctx: Context, pair: DatabasePair, reporter: Reporter): Promise<void> {
+/** A database an earlier run of this copy finished, with the verify result it recorded. */
+interface Finished {
+  verify: VerifyResult | null;
+}
+
+/**
+ * Create, refuse, drop or resume the target database; with --resume, a database an earlier run
+ * finished (the run was killed in a later one) is returned as finished and left as it is.
+ */
+async function prepareTarget(
+  ctx: Context,
+  pair: DatabasePair,
+  reporter: Reporter,
+): Promise<Finished | undefined> {
   const { opts, targetAdmin } = ctx;
   const { state, relations } = await targetState(opts.target, targetAdmin, pair.target);
   const where = `database "${pair.target}" on the ${describe(opts.target)}`;
@@ -63,8 +77,14 @@ async function prepareTarget(ctx: Context, pair: DatabasePair, reporter: Reporte
         `${where} holds an unfinished copy: pass --resume to finish it, or --drop-existing to start over`,
       );
     } else {
-      reporter.info(`resuming the unfinished copy in ${where}`);
-      return;
+      const finished = await finishedEarlier(ctx, pair.target);
+      reporter.info(
+        finished
+          ? `${where} was copied${finished.verify ? " and verified" : ""} by an earlier run of ` +
+              `this copy: kept as it is`
+          : `resuming the unfinished copy in ${where}`,
+      );
+      return finished;
     }
   }
   if (state !== "empty") {
@@ -77,6 +97,19 @@ async function prepareTarget(ctx: Context, pair: DatabasePair, reporter: Reporte
     );
   } else if (opts.owner !== undefined) {
     await giveDatabase(ctx, pair.target, opts.owner);
+  }
+  return undefined;
+}
+
+async function finishedEarlier(ctx: Context, database: string): Promise<Finished | undefined> {
+  const client = await connect(workEndpoint(ctx.opts), database);
+  try {
+    // A checkpoint schema of an older run lacks the completion table: create it (empty).
+    await ensureCheckpointSchema(client);
+    const done = await completedCopy(client);
+    return done ? { verify: (done.verify as VerifyResult | null) ?? null } : undefined;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -142,18 +175,26 @@ async function copyRows(
   );
 }
 
-/** Copy one database into `pair.target` (prepared unless `prepared`); verify unless told not. */
+/**
+ * Copy one database into `pair.target` (prepared unless `prepared`); verify unless told not.
+ * With `keepCheckpoints` its checkpoints stay, marked complete, until the caller's whole run is
+ * done (dropRunCheckpoints), so a kill in a later database does not strand this one.
+ */
 export async function copyDatabase(
   ctx: Context,
   tools: PgTools,
   pair: DatabasePair,
   reporter: Reporter,
   prepared = false,
+  keepCheckpoints = false,
 ): Promise<VerifyResult | undefined> {
   const { opts } = ctx;
   const work = workEndpoint(opts);
   reporter.phase(pair.target, `copy from source database "${pair.source}"`);
-  if (!prepared) await prepareTarget(ctx, pair, reporter);
+  if (!prepared) {
+    const finished = await prepareTarget(ctx, pair, reporter);
+    if (finished) return opts.verify ? (finished.verify ?? undefined) : undefined;
+  }
   const target = await connect(work, pair.target);
   const snap = await SourceSnapshot.open(opts.source, pair.source);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "airbyte-migrate-"));
@@ -219,11 +260,14 @@ export async function copyDatabase(
     reporter.phase(pair.target, `sequences (${sequences.length})`);
     const sequenceValues = await readSequences(snap.client, sequences);
     await setSequences(target, sequenceValues);
-    await dropCheckpoints(target);
+    if (!keepCheckpoints) await dropCheckpoints(target);
 
-    if (!opts.verify) return undefined;
+    if (!opts.verify) {
+      if (keepCheckpoints) await markComplete(target, undefined);
+      return undefined;
+    }
     reporter.phase(pair.target, "verify");
-    return await timed(reporter, `[${pair.target}] verify`, () =>
+    const result = await timed(reporter, `[${pair.target}] verify`, () =>
       verifyDatabase({
         snapshot: snap,
         tables,
@@ -235,6 +279,12 @@ export async function copyDatabase(
         sourceSequences: sequenceValues,
       }),
     );
+    if (keepCheckpoints) {
+      // A difference is not "finished": as before, the target is left as plain data.
+      if (result.ok) await markComplete(target, result);
+      else await dropCheckpoints(target);
+    }
+    return result;
   } finally {
     await snap.close();
     await target.end().catch(() => undefined);
@@ -256,8 +306,21 @@ export async function copyCommand(
   }
   const results: VerifyResult[] = [];
   for (const pair of ctx.opts.databases) {
-    const result = await copyDatabase(ctx, tools, pair, reporter);
+    const result = await copyDatabase(ctx, tools, pair, reporter, false, true);
     if (result) results.push(result);
   }
+  await dropRunCheckpoints(ctx);
   return ctx.opts.verify ? mergeResults(results) : undefined;
+}
+
+/** The whole run is done: every target holds only the source's objects again. */
+async function dropRunCheckpoints(ctx: Context): Promise<void> {
+  for (const pair of ctx.opts.databases) {
+    const client = await connect(workEndpoint(ctx.opts), pair.target);
+    try {
+      await dropCheckpoints(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
 }

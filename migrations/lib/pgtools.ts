@@ -137,6 +137,10 @@ export async function dumpSchema(
       "--schema-only",
       `--snapshot=${snapshotId}`,
       "--exclude-schema=airbyte_migrate",
+      // A v2 prod's publication (and any subscription) belongs to its server's replication,
+      // not to a copy: carried over, the copy would publish prod's tables to nobody.
+      "--no-publications",
+      "--no-subscriptions",
       `--file=${file}`,
     ],
     libpqEnv(ep, database),

@@ -1,7 +1,9 @@
 /**
  * A small client for Airbyte's config API (airbyte-server, `/api/v1/...`), just what failover
- * needs: a token for the instance admin application, the workspaces, their connections, and an
- * update per active connection.
+ * needs: a token for the instance admin application, the default organization's workspaces, their
+ * connections, and an update per active connection. Only routes of Airbyte 2.0.0's spec
+ * (airbytehq/airbyte-platform v2.0.0, airbyte-api/server-api/src/main/openapi/config.yaml; the
+ * facts are in test/replication/airbyte-api-contract.json): `workspaces/list` is gone since 1.7.
  *
  * Why an update: scheduling lives in Temporal (one ConnectionManager workflow per connection) and
  * the replica's Temporal starts empty. The server's connection update path terminates any
@@ -34,6 +36,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** Workspaces asked for per page of `workspaces/list_by_organization_id`. */
+const WORKSPACE_PAGE = 100;
+
 export class AirbyteApi {
   private token: string | undefined;
 
@@ -44,17 +49,24 @@ export class AirbyteApi {
   }
 
   private async post(path: string, body: unknown, auth = true): Promise<Record<string, unknown>> {
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      accept: "application/json",
-    };
+    return this.call("POST", path, body, auth);
+  }
+
+  private async call(
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    auth: boolean,
+  ): Promise<Record<string, unknown>> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (method === "POST") headers["content-type"] = "application/json";
     if (auth) headers.authorization = `Bearer ${await this.accessToken()}`;
     let res: Response;
     try {
       res = await fetch(this.endpoint(path), {
-        method: "POST",
+        method,
         headers,
-        body: JSON.stringify(body),
+        body: method === "POST" ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
@@ -66,9 +78,11 @@ export class AirbyteApi {
     const text = await res.text();
     if (!res.ok) {
       const hint =
-        res.status === 401 || res.status === 403
+        res.status === 401 || res.status === 403 || (res.status === 400 && !auth)
           ? ": check --airbyte-client-id/--airbyte-client-secret (airbyte-auth-secrets)"
-          : "";
+          : res.status === 404
+            ? ": no such route or object (is --airbyte-url Airbyte 2.0's airbyte-server, port 8001?)"
+            : "";
       throw new MigrateError(
         `Airbyte ${path} answered HTTP ${res.status}${hint}: ${text.slice(0, 300)}`,
       );
@@ -82,14 +96,9 @@ export class AirbyteApi {
     if (this.token) return this.token;
     const body = await this.post(
       "applications/token",
-      {
-        client_id: this.creds.clientId,
-        client_secret: this.creds.clientSecret,
-        // Public clients spell the grant type both ways and the server ignores what it does
-        // not read; sending both keeps either server version content.
-        grant_type: "client_credentials",
-        "grant-type": "client_credentials",
-      },
+      // ApplicationTokenRequest: client_id and client_secret, nothing else (2.0.0 answers 400
+      // unless both are the instance admin's).
+      { client_id: this.creds.clientId, client_secret: this.creds.clientSecret },
       false,
     );
     const token = body.access_token;
@@ -100,12 +109,31 @@ export class AirbyteApi {
     return token;
   }
 
-  async workspaceIds(): Promise<string[]> {
-    const body = await this.post("workspaces/list", {});
-    const list = Array.isArray(body.workspaces) ? body.workspaces : [];
-    return list.flatMap((w: unknown) =>
-      isRecord(w) && typeof w.workspaceId === "string" ? [w.workspaceId] : [],
-    );
+  /** The instance's default organization, as `instance_configuration` (anonymous) names it. */
+  async defaultOrganizationId(): Promise<string> {
+    const body = await this.call("GET", "instance_configuration", undefined, false);
+    const id = body.defaultOrganizationId;
+    if (typeof id !== "string") {
+      throw new MigrateError("Airbyte instance_configuration returned no defaultOrganizationId");
+    }
+    return id;
+  }
+
+  /** Every workspace of the default organization, a page at a time (the instance admin sees all). */
+  async workspaceIds(pageSize = WORKSPACE_PAGE): Promise<string[]> {
+    const organizationId = await this.defaultOrganizationId();
+    const ids: string[] = [];
+    for (let rowOffset = 0; ; rowOffset += pageSize) {
+      const body = await this.post("workspaces/list_by_organization_id", {
+        organizationId,
+        pagination: { pageSize, rowOffset },
+      });
+      const list: unknown[] = Array.isArray(body.workspaces) ? body.workspaces : [];
+      for (const w of list) {
+        if (isRecord(w) && typeof w.workspaceId === "string") ids.push(w.workspaceId);
+      }
+      if (list.length < pageSize) return ids;
+    }
   }
 
   async connections(workspaceId: string): Promise<ConnectionSummary[]> {

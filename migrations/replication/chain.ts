@@ -22,9 +22,34 @@ export const NAMES = {
 
 export type Role = "prod" | "hub" | "replica";
 
+/**
+ * The oldest major the replication commands accept: `sync status` reads
+ * pg_replication_slots.wal_status, new in 13
+ * (PostgreSQL 13 docs, "pg_replication_slots"; 12 is out of support since November 2024).
+ */
+export const REPLICATION_MIN_MAJOR = 13;
+
+/** Why a server of `major` cannot take part in the chain, naming the flag to fix; or nothing. */
+export function replicationMajorProblem(major: number, ep: Endpoint): string | undefined {
+  if (major >= REPLICATION_MIN_MAJOR) return undefined;
+  return (
+    `the ${describe(ep)} (${ep.origin}) runs PostgreSQL ${major}; replication needs ` +
+    `${REPLICATION_MIN_MAJOR} or later (sync status reads pg_replication_slots.wal_status, new ` +
+    `in 13): upgrade that server (e.g. airbyte-migrate copy to a 13+ server) and point ` +
+    `${ep.origin} at it`
+  );
+}
+
 export async function connectDb(ep: Endpoint, database: string): Promise<Client> {
   const client = await connect(ep, database);
-  await client.query(SESSION_SETTINGS);
+  try {
+    const problem = replicationMajorProblem(await majorOf(client), ep);
+    if (problem) throw new MigrateError(problem);
+    await client.query(SESSION_SETTINGS);
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
   return client;
 }
 

@@ -13,6 +13,8 @@ import { formatStatus, statusCommand } from "./status";
 
 const DRIFT = 3;
 const LAGGING = 4;
+/** failover: database steps done and verified, the Airbyte API step (re-arm) failed. */
+const REARM_FAILED = 5;
 
 /** Whether argv names a replication command (for migrations/cli.ts). */
 export function isReplicationCommand(argv: string[]): boolean {
@@ -47,7 +49,7 @@ export async function replicationMain(argv: string[]): Promise<number> {
       case "failover": {
         const result = await failoverCommand(opts, r);
         r.result("failover", result, formatFailover(result));
-        return 0;
+        return result.schedulingError ? REARM_FAILED : 0;
       }
       default:
         throw new MigrateError(`unknown command ${String(opts.command satisfies never)}`, 2);

@@ -34,6 +34,8 @@ export interface SequenceMove {
   maxId: string | null;
   before: string;
   after: string;
+  /** False when a re-run found it already past its column's maximum and left it. */
+  moved: boolean;
 }
 
 export interface FailoverResult {
@@ -43,8 +45,12 @@ export interface FailoverResult {
   hubSlotDropped: boolean;
   sequences: SequenceMove[];
   verified: boolean;
+  /** The hub's subscription to prod stopped (true), left (false), or no --hub-url (null). */
+  hubSubscriptionStopped: boolean | null;
   databaseSeconds: number;
   scheduling?: RearmResult;
+  /** Set when the database steps are done but the API step failed (exit 5). */
+  schedulingError?: string;
   remainingSteps: string[];
 }
 
@@ -145,7 +151,17 @@ async function ownedSequences(db: Client): Promise<{ seq: string; table: string;
   return rows.map((r) => ({ seq: r.seq, table: r.tbl, col: r.col }));
 }
 
-async function moveSequences(db: Client, gap: bigint): Promise<SequenceMove[]> {
+/**
+ * Move each owned sequence to max(its column's highest id, its own value) + gap. With
+ * `onlyBehind` (replication was already stopped: an earlier failover moved them, in the
+ * transaction that dropped the subscription), a sequence already past its column's maximum is
+ * left alone, so re-running failover adds no second gap.
+ */
+async function moveSequences(
+  db: Client,
+  gap: bigint,
+  onlyBehind: boolean,
+): Promise<SequenceMove[]> {
   const moves: SequenceMove[] = [];
   for (const s of await ownedSequences(db)) {
     const { rows } = await db.query<{ max: string | null; last: string; called: boolean }>(
@@ -154,25 +170,28 @@ async function moveSequences(db: Client, gap: bigint): Promise<SequenceMove[]> {
     );
     const r = rows[0];
     const current = BigInt(r.last) + (r.called ? 1n : 0n) - 1n;
-    const base = r.max !== null && BigInt(r.max) > current ? BigInt(r.max) : current;
-    const target = base + gap;
+    const max = r.max === null ? null : BigInt(r.max);
+    // Its next value is current + 1: past the column when current >= max.
+    const ahead = max === null || current >= max;
+    const move = { sequence: s.seq, column: `${s.table}.${s.col}`, maxId: r.max, before: r.last };
+    if (onlyBehind && ahead) {
+      moves.push({ ...move, after: r.last, moved: false });
+      continue;
+    }
+    const target = (max !== null && max > current ? max : current) + gap;
     await db.query("SELECT setval($1::regclass, $2::int8, true)", [s.seq, target.toString()]);
-    moves.push({
-      sequence: s.seq,
-      column: `${s.table}.${s.col}`,
-      maxId: r.max,
-      before: r.last,
-      after: target.toString(),
-    });
+    moves.push({ ...move, after: target.toString(), moved: true });
   }
   return moves;
 }
 
 async function verifySequences(db: Client): Promise<boolean> {
   for (const s of await ownedSequences(db)) {
+    // The next value nextval() hands out must be above the column's maximum (rows the promoted
+    // Airbyte already wrote included, so a re-run verifies too).
     const { rows } = await db.query<{ ok: boolean }>(
       `SELECT coalesce((SELECT max(${ident(s.col)}) FROM ${s.table}), 0)
-                < (SELECT last_value FROM ${s.seq}) AS ok`,
+                < (SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM ${s.seq}) AS ok`,
     );
     if (!rows[0].ok) return false;
   }
@@ -180,14 +199,31 @@ async function verifySequences(db: Client): Promise<boolean> {
 }
 
 export function pulumiSteps(): string[] {
-  return [
-    "pulumi config set airbyte:replicaRole active   # scales the replica's Airbyte up (D8)",
-    "pulumi config set airbyte:activeInstance replica   # prod's public host -> the replica's Ingress",
-    "pulumi refresh   # the subscription failover dropped leaves Pulumi's state",
-    "pulumi up --target '<prod Ingress URN>'   # frees prod's host first (docs/runbook-v1-to-v2.md)",
-    "pulumi up",
-  ];
+  return PULUMI_FAST_PATH;
 }
+
+/** Names (URN suffixes) the fast path finds its targets by; test/failover-fast-path.test.ts. */
+export const FAST_PATH_NAMES = {
+  subscription: "::replication-hub-core-worker-subscription",
+  prodIngress: "::airbyte-prod-ingress-ingress",
+} as const;
+
+/**
+ * The Pulumi side with prod dead. A whole-stack `pulumi refresh` + `pulumi up` waits on prod's
+ * unready workloads (the Kubernetes provider awaits Deployments and StatefulSets, 10 min each
+ * by default). Going active changes nothing of prod but deleting its Ingress (proved by
+ * test/failover-fast-path.test.ts): so refresh only the subscription failover dropped (the
+ * provider's delete runs a plain DROP SUBSCRIPTION, which would fail), free prod's host, then
+ * update exactly what the preview says changes. The whole-stack refresh and up wait until prod
+ * is back or rebuilt (docs/replication.md, "Pulumi after a failover").
+ */
+const PULUMI_FAST_PATH = [
+  "pulumi config set airbyte:replicaRole active && pulumi config set airbyte:activeInstance replica",
+  `pulumi refresh --yes --target "$(pulumi stack --show-urns | grep -o 'urn:pulumi:[^ ]*${FAST_PATH_NAMES.subscription}')"   # failover dropped it`,
+  `pulumi up --yes --target "$(pulumi stack --show-urns | grep -o 'urn:pulumi:[^ ]*${FAST_PATH_NAMES.prodIngress}')"   # frees prod's host first`,
+  `pulumi up --yes $(pulumi preview --json | jq -r '.steps[] | select(.op != "same") | "--target=" + .urn' | sort -u)   # the replica, the hub's Job, the mirror: nothing of prod awaited`,
+  "later, once prod's namespace is healthy again or rebuilt (failback): pulumi refresh && pulumi up",
+];
 
 function schedulingSteps(): string[] {
   return [
@@ -197,6 +233,61 @@ function schedulingSteps(): string[] {
       "database steps find no subscription and keep sequences ahead), or in the UI open each " +
       "active connection and save it",
   ];
+}
+
+/** What failover leaves on the hub and prod, said rather than left to be found. */
+function chainSteps(hubStopped: boolean | null): string[] {
+  const slot =
+    `prod's slot ${NAMES.hubSubscription} stays on prod: if prod's server comes back, before ` +
+    `anything else run SELECT pg_drop_replication_slot('${NAMES.hubSubscription}') in its ` +
+    `db-airbyte (or re-seed prod by the failback), else it keeps WAL until prod's disk is full`;
+  if (hubStopped) return [slot];
+  return [
+    `the hub is still subscribed to prod (${NAMES.hubSubscription}${hubStopped === null ? ", no --hub-url" : ", hub unreachable or not its owner"}): ` +
+      `a returning prod would feed it again; run failover again with --hub-url as the hub's ` +
+      `admin, or on the hub: ALTER SUBSCRIPTION ${NAMES.hubSubscription} DISABLE; ALTER ` +
+      `SUBSCRIPTION ${NAMES.hubSubscription} SET (slot_name = NONE); DROP SUBSCRIPTION ` +
+      `${NAMES.hubSubscription}`,
+    slot,
+  ];
+}
+
+/**
+ * Drop a disabled subscription without its publisher (which may be gone): detach it from its
+ * slot, then drop it. Both may run inside a transaction block once no slot is attached.
+ */
+async function detachAndDrop(db: Client, subscription: string): Promise<void> {
+  const name = ident(subscription);
+  await db.query(`ALTER SUBSCRIPTION ${name} SET (slot_name = NONE)`);
+  await db.query(`DROP SUBSCRIPTION ${name}`);
+}
+
+/** On the hub: stop its subscription to prod, so a prod that comes back feeds nothing. */
+async function stopHubSubscription(
+  hubEp: Endpoint,
+  database: string,
+  reporter: Reporter,
+): Promise<boolean> {
+  let hub: Client;
+  try {
+    hub = await connectDb(hubEp, database);
+  } catch {
+    return false;
+  }
+  try {
+    if (!(await subscriptionState(hub, NAMES.hubSubscription))) return true;
+    await hub.query(`ALTER SUBSCRIPTION ${ident(NAMES.hubSubscription)} DISABLE`);
+    await detachAndDrop(hub, NAMES.hubSubscription);
+    reporter.info(`stopped the hub's subscription ${NAMES.hubSubscription} to prod`);
+    return true;
+  } catch (err) {
+    reporter.warn(
+      `could not stop the hub's subscription ${NAMES.hubSubscription} (${(err as Error).message})`,
+    );
+    return false;
+  } finally {
+    await hub.end().catch(() => undefined);
+  }
 }
 
 export async function failoverCommand(
@@ -229,20 +320,33 @@ export async function failoverCommand(
     }
     let subscriptionDropped = false;
     let hubSlotDropped = false;
+    let sequences: SequenceMove[];
     if (sub) {
-      reporter.phase(opts.database, `stop subscription ${NAMES.replicaSubscription}`);
-      const name = ident(NAMES.replicaSubscription);
-      await db.query(`ALTER SUBSCRIPTION ${name} DISABLE`);
-      // Without a slot, DROP does not need the hub (which may be gone too).
-      await db.query(`ALTER SUBSCRIPTION ${name} SET (slot_name = NONE)`);
-      await db.query(`DROP SUBSCRIPTION ${name}`);
+      reporter.phase(opts.database, `stop subscription ${NAMES.replicaSubscription}; sequences`);
+      // DISABLE commits first so the apply worker stops. The drop and the sequence moves then
+      // commit together: a re-run that finds no subscription
+      // knows the gap is applied and adds none (setval itself is not rolled back, so a failed
+      // transaction can at worst leave a larger gap, never a smaller one).
+      await db.query(`ALTER SUBSCRIPTION ${ident(NAMES.replicaSubscription)} DISABLE`);
+      await db.query("BEGIN");
+      try {
+        await detachAndDrop(db, NAMES.replicaSubscription);
+        sequences = await moveSequences(db, opts.sequenceGap, false);
+        await db.query("COMMIT");
+      } catch (err) {
+        await db.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
       subscriptionDropped = true;
       if (opts.hub) hubSlotDropped = await dropHubSlot(opts.hub, opts.database);
     } else {
-      reporter.info("no subscription on core-worker-01: replication was already stopped");
+      reporter.info(
+        "no subscription on core-worker-01: replication was already stopped (an earlier " +
+          "failover); sequences already past their columns are kept",
+      );
+      reporter.phase(opts.database, "sequences");
+      sequences = await moveSequences(db, opts.sequenceGap, true);
     }
-    reporter.phase(opts.database, "sequences");
-    const sequences = await moveSequences(db, opts.sequenceGap);
     const verified =
       (await subscriptionState(db, NAMES.replicaSubscription)) === undefined &&
       (await verifySequences(db));
@@ -252,11 +356,15 @@ export async function failoverCommand(
           "not past its column's maximum): run failover again",
       );
     }
+    const hubStopped = opts.hub
+      ? await stopHubSubscription(opts.hub, opts.database, reporter)
+      : null;
     const databaseSeconds = (Date.now() - started) / 1000;
     reporter.info(`database steps done in ${databaseSeconds.toFixed(2)} s`);
 
     let scheduling: RearmResult | undefined;
-    const remaining = pulumiSteps();
+    let schedulingError: string | undefined;
+    const remaining = [...chainSteps(hubStopped), ...pulumiSteps()];
     if (opts.airbyteUrl && opts.airbyteClientId && opts.airbyteClientSecret) {
       reporter.phase(opts.database, "re-arm scheduling through the replica's Airbyte API");
       const api = new AirbyteApi({
@@ -264,7 +372,18 @@ export async function failoverCommand(
         clientId: opts.airbyteClientId,
         clientSecret: opts.airbyteClientSecret,
       });
-      scheduling = await api.rearmAll((c) => reporter.info(`re-armed ${c.name}`));
+      try {
+        scheduling = await api.rearmAll((c) => reporter.info(`re-armed ${c.name}`));
+      } catch (err) {
+        // The database steps are done and stay done: say so, and what to run again.
+        schedulingError = (err as Error).message;
+        reporter.warn(`re-arming scheduling failed: ${schedulingError}`);
+        remaining.unshift(
+          "re-arm scheduling: run the same failover command again once the replica's " +
+            "airbyte-server answers (its database steps find no subscription and move no " +
+            "sequence again; connections already re-armed are re-armed harmlessly)",
+        );
+      }
     } else {
       remaining.push(...schedulingSteps());
     }
@@ -273,10 +392,12 @@ export async function failoverCommand(
       drained,
       subscriptionDropped,
       hubSlotDropped,
+      hubSubscriptionStopped: hubStopped,
       sequences,
       verified,
       databaseSeconds,
       scheduling,
+      schedulingError,
       remainingSteps: remaining,
     };
   } finally {
@@ -291,14 +412,23 @@ export function formatFailover(r: FailoverResult): string {
     r.subscriptionDropped
       ? `  replication stopped (subscription dropped${r.hubSlotDropped ? ", hub slot dropped" : ""})`
       : "  replication was already stopped",
-    ...r.sequences.map(
-      (s) => `  ${s.sequence}: ${s.before} -> ${s.after} (max ${s.column} = ${s.maxId ?? "none"})`,
+    ...r.sequences.map((s) =>
+      s.moved
+        ? `  ${s.sequence}: ${s.before} -> ${s.after} (max ${s.column} = ${s.maxId ?? "none"})`
+        : `  ${s.sequence}: ${s.before} kept, already past max ${s.column} = ${s.maxId ?? "none"}`,
     ),
   ];
+  if (r.hubSubscriptionStopped) lines.push("  the hub's subscription to prod stopped");
   if (r.scheduling) {
     lines.push(
       `  scheduling re-armed for ${r.scheduling.rearmed.length} active connection(s) in ` +
         `${r.scheduling.workspaces} workspace(s); ${r.scheduling.skipped.length} inactive left alone`,
+    );
+  }
+  if (r.schedulingError) {
+    lines.push(
+      `  scheduling NOT re-armed: ${r.schedulingError}`,
+      "  (database steps above are done and verified; only the API step must be re-run)",
     );
   }
   lines.push("", "Remaining steps:", ...r.remainingSteps.map((s, i) => `  ${i + 1}. ${s}`));

@@ -27,6 +27,12 @@ export interface SetupJobOptions {
    * Only while the replica is standby; an active replica's database is production's.
    */
   dropExisting: boolean;
+  /**
+   * The role Pulumi's provider creates core-worker-01's subscription as, when it is not a
+   * superuser (coreWorkerAdminSuperuser=false): the Job fails first, saying the fix, unless this
+   * major lets it.
+   */
+  subscriptionCreator?: string;
 }
 
 /**
@@ -46,6 +52,7 @@ export function setupJobArgs(o: SetupJobOptions): string[] {
     "--hub-subscriber-role",
     o.hubSubscriberRole,
     ...(o.dropExisting ? ["--drop-existing"] : []),
+    ...(o.subscriptionCreator ? ["--replica-subscription-creator", o.subscriptionCreator] : []),
     "--json",
   ];
 }

@@ -35,6 +35,11 @@ export interface ReplicationOptions {
   /** setup: role that owns core-worker-01's database and restored schema (Airbyte's login role). */
   replicaOwner?: string;
   /**
+   * setup (external): the role Pulumi's provider creates core-worker-01's subscription as
+   * (coreWorkerAdminUser); checked against this major's CREATE SUBSCRIPTION rule first.
+   */
+  replicaSubscriptionCreator?: string;
+  /**
    * setup: login role on the hub that core-worker-01's subscription connects as; created with
    * LOGIN REPLICATION and the password in HUB_SUBSCRIBER_PASSWORD, granted SELECT on what the
    * hub publishes.
@@ -87,6 +92,9 @@ setup:
                                external: leave it to Pulumi (v2 stack); prepare the rest.
   --replica-owner ROLE         Owner of core-worker-01's database and schema (SET ROLE; the
                                --replica-url user must be a member of ROLE).
+  --replica-subscription-creator ROLE  With external: the role that will create core-worker-01's
+                               subscription (Pulumi's coreWorkerAdminUser); fail first unless
+                               it may (superuser; 16+: pg_create_subscription and CREATE).
   --hub-subscriber-role ROLE   Create/update this LOGIN REPLICATION role on the hub with the
                                password in HUB_SUBSCRIBER_PASSWORD; grant it SELECT on the
                                hub's published tables (core-worker-01 subscribes as it).
@@ -109,7 +117,9 @@ Output:
   --json                       JSON lines on stdout.
   --help                       This help.
 
-Exit status: 0 success, 1 failure, 2 usage error, 3 schema drift, 4 lag over the threshold.`;
+Exit status: 0 success, 1 failure, 2 usage error, 3 schema drift, 4 lag over the threshold,
+5 failover's database steps done and verified but re-arming scheduling through the Airbyte API
+failed (run the same failover command again: it moves no sequence twice).`;
 
 const COMMANDS: Record<string, ReplicationCommand> = {
   "sync setup": "setup",
@@ -185,6 +195,7 @@ export function parseReplicationOptions(
         "sync-timeout": { type: "string" },
         "replica-subscription": { type: "string" },
         "replica-owner": { type: "string" },
+        "replica-subscription-creator": { type: "string" },
         "hub-subscriber-role": { type: "string" },
         "max-lag-seconds": { type: "string" },
         "max-lag-mb": { type: "string" },
@@ -264,6 +275,10 @@ export function parseReplicationOptions(
     return value;
   };
   const replicaOwner = roleFlag("--replica-owner", v["replica-owner"]);
+  const replicaSubscriptionCreator = roleFlag(
+    "--replica-subscription-creator",
+    v["replica-subscription-creator"],
+  );
   const subscriberRole = roleFlag("--hub-subscriber-role", v["hub-subscriber-role"]);
   const subscriberPassword = env.HUB_SUBSCRIBER_PASSWORD;
   if (subscriberRole !== undefined && !subscriberPassword) {
@@ -287,6 +302,7 @@ export function parseReplicationOptions(
     syncTimeoutSeconds: number(v["sync-timeout"], "--sync-timeout", 3600, 86_400),
     replicaSubscription,
     replicaOwner,
+    replicaSubscriptionCreator,
     hubSubscriber:
       subscriberRole !== undefined && subscriberPassword
         ? { role: subscriberRole, password: subscriberPassword }

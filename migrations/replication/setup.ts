@@ -25,6 +25,7 @@ import type { Client } from "pg";
 import { connect, describe, Endpoint, ident } from "../lib/endpoint";
 import { MigrateError } from "../lib/errors";
 import { dumpSchema, locatePgTools, PgTools, restoreSection } from "../lib/pgtools";
+import { subscriptionCreatorProblem } from "./majors";
 import type { Reporter } from "../lib/progress";
 import {
   checkMajors,
@@ -342,6 +343,14 @@ export async function setupCommand(
       ]);
       checkMajors(pi, hi, opts.prod, hubEp);
       checkMajors(pi, ri, opts.prod, opts.replica);
+      if (opts.replicaSubscription === "external" && opts.replicaSubscriptionCreator) {
+        const problem = await subscriptionCreatorProblem(
+          replicaAdmin,
+          opts.replicaSubscriptionCreator,
+          opts.database,
+        );
+        if (problem) throw new MigrateError(`${problem}; nothing was changed`);
+      }
       await requireLogical(prodAdmin, opts.prod);
       await requireLogical(hubAdmin, hubEp);
     } finally {

@@ -43,6 +43,10 @@ beforeAll(async () => {
                    GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO reader`);
     await c.end();
   }
+  // A v2 prod publishes db-airbyte to the hub: the publication is prod's, not the copy's.
+  const p = await source.connect("db-airbyte");
+  await p.query("CREATE PUBLICATION airbyte_prod_pub FOR TABLE jobs, attempts");
+  await p.end();
 });
 
 afterAll(async () => {
@@ -90,6 +94,12 @@ describe("copy", () => {
     expect(result.stdout).not.toContain("reader-pass");
     expect(result.stdout).not.toContain(target.password);
     for (const db of DATABASES) await expectSameContent(db, target, db);
+    const t = await target.connect("db-airbyte");
+    try {
+      expect((await t.query("SELECT pubname FROM pg_publication")).rows).toEqual([]);
+    } finally {
+      await t.end();
+    }
   }, 120_000);
 
   it("verify on its own reports equal, and exits 3 with the table named after a change", async () => {

@@ -15,6 +15,7 @@ import {
   allRows,
   cliEnv,
   indexesAndConstraints,
+  jsonEvents,
   killOnEvent,
   runCli,
   startCli,
@@ -31,7 +32,7 @@ beforeAll(async () => {
     startPostgres({ major: 13 }),
     startPostgres({ major: 17 }),
   ]);
-  await createAirbyteDatabases(source, { scale: { jobs: 12000 }, temporal: false });
+  await createAirbyteDatabases(source, { scale: { jobs: 12000 } });
 });
 
 // A killed CLI cannot remove its temporary folder; keep those inside one we remove.
@@ -63,9 +64,9 @@ async function progress(): Promise<{ done: number; total: number } | undefined> 
 }
 
 /** Every row, index and constraint of the target equals the source's; no checkpoints left. */
-async function expectExactCopy(): Promise<void> {
-  const s = await source.connect("db-airbyte");
-  const t = await target.connect("db-airbyte");
+async function expectExactCopy(database = "db-airbyte"): Promise<void> {
+  const s = await source.connect(database);
+  const t = await target.connect(database);
   try {
     const tables = await userTables(s);
     expect(await userTables(t)).toEqual(tables);
@@ -134,3 +135,37 @@ it("finishes a copy SIGKILLed while building indexes with --resume", async () =>
   const stdout = await resumeAndCheck();
   expect(stdout).toMatch(/post-data: \d+ object\(s\) built by an earlier run kept/);
 }, 120_000);
+
+const ALL = ["db-airbyte", "temporal", "temporal_visibility"];
+
+it.each(["temporal", "temporal_visibility"])(
+  "a copy of three databases SIGKILLed in %s resumes there, keeping the finished ones",
+  async (killedIn) => {
+    const three = ["copy", "--databases", ALL.join(","), "--json", "--jobs", "2"];
+    const run = startCli([...three, "--drop-existing"], env());
+    await killOnEvent(
+      run,
+      (e) => e.event === "phase" && e.database === killedIn && String(e.phase).startsWith("rows"),
+    );
+    expect((await run.done).signal).toBe("SIGKILL");
+
+    const resumed = await runCli([...three, "--resume"], env());
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    const kept = jsonEvents(resumed.stdout)
+      .filter((e) => e.event === "info" && String(e.message).includes("by an earlier run of"))
+      .map((e) => String(e.message));
+    const finishedBefore = ALL.slice(0, ALL.indexOf(killedIn));
+    expect(kept).toHaveLength(finishedBefore.length);
+    for (const [i, db] of finishedBefore.entries()) {
+      expect(kept[i]).toContain(`database "${db}" on the target server`);
+      expect(kept[i]).toContain("copied and verified by an earlier run of this copy: kept");
+    }
+    const verify = verifyResult(resumed.stdout);
+    expect(verify.ok).toBe(true);
+    // The finished database's own verify (from the run that copied it) is part of the result.
+    expect(verify.tables.some((t) => t.table.includes("jobs"))).toBe(true);
+    for (const db of ALL) await expectExactCopy(db);
+  },
+  180_000,
+);

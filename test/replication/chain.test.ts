@@ -3,10 +3,9 @@
  * database), the hub (17) and core-worker-01 (15), with the Airbyte fixture and an Airbyte-like
  * write load. The tests run in order on the same chain; the crash test runs last.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Client } from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { FakeAirbyte, startFakeAirbyte } from "../support/fake-airbyte";
 import { PgServer } from "../support/postgres";
 import { cliEnv, jsonEvents, runCli } from "../migrations/cli-helpers";
 import { startLoad } from "./load";
@@ -184,67 +183,64 @@ it("core-worker-01 away: the hub keeps the WAL, prod does not; it catches up on 
   await expectSameRows();
 }, 90_000);
 
-/** A faithful stand-in for the replica's airbyte-server config API (contract test). */
-function fakeAirbyte(): Promise<{
-  url: string;
-  updates: Record<string, unknown>[];
-  close: () => void;
-}> {
-  const updates: Record<string, unknown>[] = [];
-  const token = "tok-123";
-  const connections = [
-    {
-      connectionId: "c1",
-      name: "pg to s3",
-      status: "active",
-      scheduleType: "cron",
-      scheduleData: { cron: { cronExpression: "0 0 * * * ?", cronTimeZone: "UTC" } },
-    },
-    { connectionId: "c2", name: "paused", status: "inactive", scheduleType: "manual" },
-    {
-      connectionId: "c3",
-      name: "hourly",
-      status: "active",
-      scheduleType: "basic",
-      scheduleData: { basicSchedule: { timeUnit: "hours", units: 1 } },
-    },
-  ];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (d: Buffer) => (body += d.toString()));
-    req.on("end", () => {
-      const json = body ? (JSON.parse(body) as Record<string, unknown>) : {};
-      const send = (code: number, obj: unknown) => {
-        res.writeHead(code, { "content-type": "application/json" });
-        res.end(JSON.stringify(obj));
-      };
-      if (req.method !== "POST") return send(405, {});
-      if (req.url === "/api/v1/applications/token") {
-        return json.client_id === "admin-id" && json.client_secret === "admin-secret-xyz"
-          ? send(200, { access_token: token })
-          : send(401, { message: "bad credentials" });
-      }
-      if (req.headers.authorization !== `Bearer ${token}`) return send(401, {});
-      if (req.url === "/api/v1/workspaces/list") {
-        return send(200, { workspaces: [{ workspaceId: "w1", name: "Default" }] });
-      }
-      if (req.url === "/api/v1/connections/list") {
-        return json.workspaceId === "w1" ? send(200, { connections }) : send(404, {});
-      }
-      if (req.url === "/api/v1/connections/update") {
-        updates.push(json);
-        const c = connections.find((x) => x.connectionId === json.connectionId);
-        return c ? send(200, { ...c, ...json }) : send(404, {});
-      }
-      send(404, {});
-    });
+const API_CREDS = { clientId: "admin-id", clientSecret: "admin-secret-xyz" };
+
+/** The replica's Airbyte: one workspace, two active connections and a paused one. */
+function fakeAirbyte(failUpdates?: number): Promise<FakeAirbyte> {
+  return startFakeAirbyte({
+    ...API_CREDS,
+    failUpdates,
+    workspaces: [
+      {
+        workspaceId: "9b1c0000-0000-4000-8000-000000000001",
+        name: "Default Workspace",
+        connections: [
+          {
+            connectionId: "c1",
+            name: "pg to s3",
+            status: "active",
+            scheduleType: "cron",
+            scheduleData: { cron: { cronExpression: "0 0 * * * ?", cronTimeZone: "UTC" } },
+          },
+          { connectionId: "c2", name: "paused", status: "inactive", scheduleType: "manual" },
+          {
+            connectionId: "c3",
+            name: "hourly",
+            status: "active",
+            scheduleType: "basic",
+            scheduleData: { basicSchedule: { timeUnit: "hours", units: 1 } },
+          },
+        ],
+      },
+    ],
   });
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({ url: `http://127.0.0.1:${port}`, updates, close: () => server.close() });
-    });
-  });
+}
+
+async function runFailover(api: FakeAirbyte) {
+  return runCli(
+    [
+      "failover",
+      "--airbyte-url",
+      api.url,
+      "--airbyte-client-id",
+      API_CREDS.clientId,
+      "--airbyte-client-secret",
+      API_CREDS.clientSecret,
+    ],
+    env(),
+  );
+}
+
+async function sequenceValues(server: PgServer): Promise<Record<string, string>> {
+  const c = await server.connect("db-airbyte");
+  try {
+    const { rows } = await c.query<{ s: string; v: string }>(
+      "SELECT sequencename AS s, last_value::text AS v FROM pg_sequences ORDER BY 1",
+    );
+    return Object.fromEntries(rows.map((r) => [r.s, r.v]));
+  } finally {
+    await c.end();
+  }
 }
 
 it("failover refuses while prod answers; after a crash it promotes core-worker-01", async () => {
@@ -261,31 +257,51 @@ it("failover refuses while prod answers; after a crash it promotes core-worker-0
   await load.stop();
   await writer.end().catch(() => undefined);
 
+  // The replica's airbyte-server fails the API step: the database steps are done and say so,
+  // with their own exit status and what to run again.
+  const failing = await fakeAirbyte(500);
+  let partial;
+  try {
+    partial = await runFailover(failing);
+  } finally {
+    await failing.close();
+  }
+  expect(partial.code, partial.stderr).toBe(5);
+  expect(partial.stdout).toContain("database steps above are done and verified");
+  expect(partial.stdout).toContain("run the same failover command again");
+  expect(partial.stdout).toContain("the hub's subscription to prod stopped");
+  expect(partial.stdout).toContain("pg_drop_replication_slot('airbyte_hub_sub')");
+  // The promoted Airbyte writes meanwhile; a re-run must keep its ids where they are.
+  const w = await replica.connect("db-airbyte");
+  await w.query(`INSERT INTO jobs (config_type, scope, status, created_at)
+                 VALUES ('sync', 'between-runs', 'pending', now())`);
+  await w.end();
+  const afterFirst = await sequenceValues(replica);
+
   const api = await fakeAirbyte();
   let result;
   try {
-    result = await runCli(
-      [
-        "failover",
-        "--airbyte-url",
-        api.url,
-        "--airbyte-client-id",
-        "admin-id",
-        "--airbyte-client-secret",
-        "admin-secret-xyz",
-      ],
-      env(),
-    );
+    result = await runFailover(api);
   } finally {
-    api.close();
+    await api.close();
   }
   expect(result.code, result.stderr).toBe(0);
   noPasswords(result.stdout + result.stderr);
-  expect(result.stdout + result.stderr).not.toContain("admin-secret-xyz");
+  expect(result.stdout + result.stderr).not.toContain(API_CREDS.clientSecret);
   expect(result.stdout).toContain("pulumi config set airbyte:replicaRole active");
   // Only the two active connections, each with its own schedule sent back.
   expect(api.updates.map((u) => u.connectionId)).toEqual(["c1", "c3"]);
   expect(api.updates[1].scheduleData).toEqual({ basicSchedule: { timeUnit: "hours", units: 1 } });
+  // The re-run added no second gap to the sequences.
+  expect(await sequenceValues(replica)).toEqual(afterFirst);
+  expect(result.stdout).toMatch(/jobs_id_seq: \d+ kept, already past max/);
+  // Nothing left subscribed to prod on the hub.
+  const h = await hub.connect("db-airbyte");
+  try {
+    expect((await h.query("SELECT subname FROM pg_subscription")).rows).toEqual([]);
+  } finally {
+    await h.end();
+  }
 
   const r: Client = await replica.connect("db-airbyte");
   try {

@@ -68,3 +68,15 @@ it("names the flag on bad values", () => {
     "HUB_SUBSCRIBER_PASSWORD",
   );
 });
+
+it("passes a non-superuser admin as the subscription creator the Job checks first", () => {
+  const withCreator = setupJobArgs({
+    database: "db-airbyte",
+    replicaOwner: "airbyte",
+    hubSubscriberRole: "airbyte_subscriber",
+    dropExisting: false,
+    subscriptionCreator: "cw_admin",
+  });
+  expect(parseReplicationOptions(withCreator, env)?.replicaSubscriptionCreator).toBe("cw_admin");
+  expect(parseReplicationOptions(args, env)?.replicaSubscriptionCreator).toBeUndefined();
+});

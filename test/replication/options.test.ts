@@ -1,7 +1,8 @@
 /** Flags of the replication commands: each error names the flag or variable and the fix. */
 import { expect, it } from "vitest";
 import { parseReplicationOptions } from "../../migrations/replication/options";
-import { subscriptionConninfo } from "../../migrations/replication/chain";
+import { replicationMajorProblem, subscriptionConninfo } from "../../migrations/replication/chain";
+import { parseEndpoint } from "../../migrations/lib/endpoint";
 import { redact } from "../../migrations/lib/redact";
 
 const urls = {
@@ -56,4 +57,12 @@ it("failover needs only prod and the replica; conninfo passwords are redacted", 
   expect(subscriptionConninfo("postgres://rep:pw@h:5432/other", opts.prod, "db-airbyte")).toBe(
     "postgres://rep:pw@h:5432/db-airbyte",
   );
+});
+
+it("refuses a PostgreSQL 12 server in the chain, naming its flag and the fix", () => {
+  const ep = parseEndpoint("postgres://u:p@prod:5432/postgres", "prod");
+  expect(replicationMajorProblem(12, ep)).toMatch(
+    /runs PostgreSQL 12; replication needs 13 or later \(sync status reads pg_replication_slots\.wal_status.*--prod-url \/ PROD_DATABASE_URL/,
+  );
+  expect(replicationMajorProblem(13, ep)).toBeUndefined();
 });

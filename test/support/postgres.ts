@@ -17,10 +17,14 @@
  *   listed in `native/pg-symlinks.json`; `hydrateSymlinks` does it, idempotently.
  * - initdb refuses to run as root: as root, the server runs as the `postgres` OS user (created
  *   when missing) and its folder is chowned to that user.
+ * - That user must traverse every directory above the binaries. A checkout in a 0700 home
+ *   (`git clone ... /root/x`) denies it (EACCES), so there the package's `native/` folder is
+ *   copied once to a world-traversable folder under the system temp dir and run from there.
  * - The 13.x package defaults to an `en_US.UTF-8` message locale that may not exist: initdb gets
  *   `--locale=C --encoding=UTF8 --lc-messages=C`.
  */
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -31,6 +35,8 @@ export type PgMajor = 13 | 15 | 17;
 
 export interface StartOptions {
   major: PgMajor;
+  /** The server package; default this checkout's `node_modules/pg<major>`. */
+  packageDir?: string;
   /** Server settings passed as `-c name=value`, e.g. `{ wal_level: "logical" }`. */
   settings?: Record<string, string | number>;
   /** Password of the `postgres` superuser (password authentication on 127.0.0.1). */
@@ -96,6 +102,55 @@ export function hydrateSymlinks(packageDir: string): void {
   }
 }
 
+/** Whether `user` may traverse every directory from / down to `dir`. */
+function traversable(dir: string, user: OsUser): boolean {
+  let current = path.resolve(dir);
+  for (;;) {
+    const st = fs.statSync(current);
+    const x =
+      st.uid === user.uid
+        ? st.mode & 0o100
+        : st.gid === user.gid
+          ? st.mode & 0o010
+          : st.mode & 0o001;
+    if (!x) return false;
+    const parent = path.dirname(current);
+    if (parent === current) return true;
+    current = parent;
+  }
+}
+
+/**
+ * Folder holding `bin/`, `lib/` and `share/` of the server package, runnable as `user`: the
+ * package's own `native/` when every folder above it lets `user` through, else a copy of it under
+ * the system temp dir (made once per package path and version; a rename makes it appear whole).
+ */
+export function runnableNativeDir(packageDir: string, user: OsUser | undefined): string {
+  const native = path.join(packageDir, "native");
+  if (!user || traversable(native, user)) return native;
+  const { version } = JSON.parse(
+    fs.readFileSync(path.join(packageDir, "package.json"), "utf8"),
+  ) as { version: string };
+  const key = createHash("sha256").update(`${fs.realpathSync(packageDir)}@${version}`);
+  const shared = path.join(
+    os.tmpdir(),
+    `airbyte-test-${path.basename(packageDir)}-${key.digest("hex").slice(0, 12)}`,
+  );
+  if (fs.existsSync(path.join(shared, "bin", "postgres"))) return shared;
+  const staging = fs.mkdtempSync(`${shared}.tmp-`);
+  fs.cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+  fs.chmodSync(staging, 0o755);
+  try {
+    fs.renameSync(staging, shared);
+  } catch (err) {
+    // Another test worker made it first.
+    fs.rmSync(staging, { recursive: true, force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EEXIST" && code !== "ENOTEMPTY") throw err;
+  }
+  return shared;
+}
+
 /** A port that was free on 127.0.0.1 a moment ago. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -108,7 +163,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-interface OsUser {
+export interface OsUser {
   uid: number;
   gid: number;
 }
@@ -195,10 +250,11 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startPostgres(options: StartOptions): Promise<PgServer> {
   const { major } = options;
   const password = options.password ?? "test-secret";
-  const pkg = serverPackageDir(major);
+  const pkg = options.packageDir ?? serverPackageDir(major);
   hydrateSymlinks(pkg);
-  const bin = (name: string): string => path.join(pkg, "native", "bin", name);
   const user = serverOsUser();
+  const native = runnableNativeDir(pkg, user);
+  const bin = (name: string): string => path.join(native, "bin", name);
 
   const base = fs.mkdtempSync(path.join(os.tmpdir(), `pg${major}-`));
   // mkdtemp makes 0700; the server user must be able to traverse it.
