@@ -77,6 +77,11 @@ export interface NetworkPoliciesArgs {
    * controller to the server's port as well. Default: `false` (the proxy only).
    */
   apiClientsThroughIngress?: boolean;
+  /**
+   * Extra ports some pods open to outside addresses ({@link internetCidrs} minus
+   * {@link blockedCidrs}): an OTLP collector, a secret store. Default: none.
+   */
+  externalEgress?: { clients: string[]; port: number; why: string }[];
   /** Where "the internet" is, for the flows that go out. Default: `["0.0.0.0/0"]`. */
   internetCidrs?: string[];
   /**
@@ -216,6 +221,7 @@ interface Resolved {
   kubernetesApi: { cidrs: string[]; ports: number[]; ciliumEntity: boolean };
   nodeLocalDns: string[];
   connectorsReadSecrets: boolean;
+  externalEgress: { clients: string[]; port: number; why: string }[];
   apiClients: boolean;
   internet: string[];
   blocked: string[];
@@ -233,6 +239,7 @@ function resolve(args: NetworkPoliciesArgs): Resolved {
     },
     nodeLocalDns: args.nodeLocalDnsAddresses ?? [],
     connectorsReadSecrets: args.connectorsReadSecretsFromDatabase ?? true,
+    externalEgress: args.externalEgress ?? [],
     apiClients: args.apiClientsThroughIngress ?? false,
     internet: args.internetCidrs ?? ["0.0.0.0/0"],
     blocked: args.blockedCidrs ?? ["169.254.169.254/32"],
@@ -382,6 +389,7 @@ export function instanceFlows(args: NetworkPoliciesArgs): NetworkFlow[] {
       [PORTS.https],
       "Airbyte's connector registry and telemetry over HTTPS",
     ),
+    ...s.externalEgress.flatMap((e) => many(e.clients, internet, [e.port], e.why)),
     // Wide on purpose: connectors and the builder's test reads talk to whatever sources and
     // destinations users configure, on any port and possibly in private networks. The servers they
     // could otherwise reach in this namespace admit them only where listed above.

@@ -182,6 +182,52 @@ const PERSISTENCE = {
   vault: "VAULT",
 } as const;
 
+/** Egress on one port to addresses outside the cluster that some services need. */
+export interface ExternalEgress {
+  /** Pod names (`app.kubernetes.io/name`) of the services that connect. */
+  clients: string[];
+  port: number;
+  why: string;
+}
+
+/** A service's pod name: `workloadLauncher` → `workload-launcher`. */
+const podNameOf = (s: PlatformService) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The port a validated http(s) URL connects to. */
+function portOf(url: string): number {
+  const u = new URL(url);
+  return u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80;
+}
+
+/**
+ * The outbound connections the optional settings add, for the NetworkPolicies: the services that
+ * read them (READERS) to the OTLP collector's port and to the secret store's (Vault: its
+ * address's port; AWS Secrets Manager and KMS: HTTPS). Connector pods' init containers read the
+ * store too; their egress to outside addresses is open on every port already.
+ */
+export function externalEgressOf(args: OptionalEnvArgs): ExternalEgress[] {
+  const out: ExternalEgress[] = [];
+  if (args.otlpMetrics) {
+    out.push({
+      clients: READERS.metrics.map(podNameOf),
+      port: portOf(args.otlpMetrics.endpoint),
+      why: "OTLP metrics export to the collector (OTEL_COLLECTOR_ENDPOINT)",
+    });
+  }
+  const b = args.secretsBackend;
+  if (b && b.type !== "database") {
+    out.push({
+      clients: READERS.secretsManager.map(podNameOf),
+      port: b.type === "vault" ? portOf(b.address) : 443,
+      why:
+        b.type === "vault"
+          ? "connector secrets in Vault (VAULT_ADDRESS)"
+          : "connector secrets in AWS Secrets Manager and KMS over HTTPS",
+    });
+  }
+  return out;
+}
+
 export function optionalEnv(args: OptionalEnvArgs, instanceSecretName: string): OptionalEnv {
   const config: Record<string, pulumi.Input<string>> = {};
   const readers = new Map<string, Set<PlatformService>>();
