@@ -13,6 +13,16 @@ import { objectMeta } from "./lib/kube";
 
 import net = k8s.types.input.networking.v1;
 
+/** Egress on one port from some pod groups to outside addresses, or to another namespace's pods. */
+export interface ExternalEgress {
+  /** Pod group names. */
+  clients: string[];
+  port: number;
+  /** All pods of this namespace instead of outside addresses. Default: outside addresses. */
+  namespace?: string;
+  why: string;
+}
+
 /** Pods of the instance's namespace, by labels. */
 export interface PodGroup {
   /** Key that flows refer to, e.g. `server`; unique within the instance. */
@@ -79,9 +89,10 @@ export interface NetworkPoliciesArgs {
   apiClientsThroughIngress?: boolean;
   /**
    * Extra ports some pods open to outside addresses ({@link internetCidrs} minus
-   * {@link blockedCidrs}): an OTLP collector, a secret store. Default: none.
+   * {@link blockedCidrs}), or to another namespace's pods: an OTLP collector, a secret store.
+   * Default: none.
    */
-  externalEgress?: { clients: string[]; port: number; why: string }[];
+  externalEgress?: ExternalEgress[];
   /** Where "the internet" is, for the flows that go out. Default: `["0.0.0.0/0"]`. */
   internetCidrs?: string[];
   /**
@@ -221,7 +232,7 @@ interface Resolved {
   kubernetesApi: { cidrs: string[]; ports: number[]; ciliumEntity: boolean };
   nodeLocalDns: string[];
   connectorsReadSecrets: boolean;
-  externalEgress: { clients: string[]; port: number; why: string }[];
+  externalEgress: ExternalEgress[];
   apiClients: boolean;
   internet: string[];
   blocked: string[];
@@ -389,7 +400,9 @@ export function instanceFlows(args: NetworkPoliciesArgs): NetworkFlow[] {
       [PORTS.https],
       "Airbyte's connector registry and telemetry over HTTPS",
     ),
-    ...s.externalEgress.flatMap((e) => many(e.clients, internet, [e.port], e.why)),
+    ...s.externalEgress.flatMap((e) =>
+      many(e.clients, e.namespace ? { namespace: e.namespace } : internet, [e.port], e.why),
+    ),
     // Wide on purpose: connectors and the builder's test reads talk to whatever sources and
     // destinations users configure, on any port and possibly in private networks. The servers they
     // could otherwise reach in this namespace admit them only where listed above.

@@ -389,6 +389,26 @@ describe("NetworkPolicy egress of the optional platform settings, evaluated", ()
       expect(ev.allows(p, otlp.external.metadata, 4318)).toBe(false);
   });
 
+  it("with the collector in the cluster, opens its namespace's pods on that port instead", async () => {
+    const b = buildCluster(
+      await runStack({
+        ...VALID_V0,
+        otlpMetricsEndpoint: "http://otel-collector.default:4318/v1/metrics",
+        otlpMetricsCollectorNamespace: "default",
+      }),
+    );
+    const collectorClients = (c: BuiltCluster) => {
+      const ev = new Evaluator(c.cluster);
+      return c.pods
+        .filter((p) => p.namespace === PROD && ev.allows(p, c.stranger, 4318))
+        .map(role)
+        .sort();
+    };
+    expect(collectorClients(b)).toEqual([...METRICS].sort());
+    expect(collectorClients(otlp)).toEqual([]);
+    expect(reaching(b, 4318)).toEqual(wide);
+  });
+
   it("opens Vault's port for the services that read the secret store, only when set", () => {
     expect(reaching(plain, 8200)).toEqual(wide);
     expect(reaching(vault, 8200)).toEqual([...SECRETS, ...wide].sort());

@@ -30,6 +30,7 @@ import {
   resourceConflict,
   tolerationsEnv,
 } from "../../infra/config/job-validators";
+import type { ExternalEgress } from "../network-policies";
 import { Group, SERVICE_ENV } from "./service-env";
 
 export type { ResourceSettings, Toleration } from "../../infra/config/job-validators";
@@ -82,6 +83,11 @@ export interface OtlpMetricsArgs {
   endpoint: string;
   /** Export interval, ISO-8601. Default: `PT1M` (the chart's). */
   step?: string;
+  /**
+   * Namespace of an in-cluster collector, for the NetworkPolicies: its pods on the endpoint's
+   * port. Default: none (the collector is outside the cluster, reached by address).
+   */
+  collectorNamespace?: string;
 }
 
 /** Where Airbyte keeps connector credentials (`SECRET_PERSISTENCE`). */
@@ -182,14 +188,6 @@ const PERSISTENCE = {
   vault: "VAULT",
 } as const;
 
-/** Egress on one port to addresses outside the cluster that some services need. */
-export interface ExternalEgress {
-  /** Pod names (`app.kubernetes.io/name`) of the services that connect. */
-  clients: string[];
-  port: number;
-  why: string;
-}
-
 /** A service's pod name: `workloadLauncher` → `workload-launcher`. */
 const podNameOf = (s: PlatformService) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -202,7 +200,8 @@ function portOf(url: string): number {
 /**
  * The outbound connections the optional settings add, for the NetworkPolicies: the services that
  * read them (READERS) to the OTLP collector's port and to the secret store's (Vault: its
- * address's port; AWS Secrets Manager and KMS: HTTPS). Connector pods' init containers read the
+ * address's port; AWS Secrets Manager and KMS: HTTPS); an in-cluster collector by its namespace.
+ * Connector pods' init containers read the
  * store too; their egress to outside addresses is open on every port already.
  */
 export function externalEgressOf(args: OptionalEnvArgs): ExternalEgress[] {
@@ -211,6 +210,9 @@ export function externalEgressOf(args: OptionalEnvArgs): ExternalEgress[] {
     out.push({
       clients: READERS.metrics.map(podNameOf),
       port: portOf(args.otlpMetrics.endpoint),
+      ...(args.otlpMetrics.collectorNamespace
+        ? { namespace: args.otlpMetrics.collectorNamespace }
+        : {}),
       why: "OTLP metrics export to the collector (OTEL_COLLECTOR_ENDPOINT)",
     });
   }
