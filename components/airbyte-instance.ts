@@ -13,6 +13,7 @@ import { CA_BUNDLE_PEM } from "./airbyte/ca-trust";
 import { Ingress } from "./ingress";
 import { Minio } from "./minio";
 import { NetworkPolicies, NetworkPoliciesArgs } from "./network-policies";
+import { externalEgressOf } from "./airbyte/optional-env";
 import { OAuth2Proxy } from "./oauth2-proxy";
 import { Postgres } from "./postgres";
 import { Temporal } from "./temporal";
@@ -143,7 +144,12 @@ export type PlatformSettings = Pick<
 /** What a topology may set of the instance's {@link NetworkPoliciesArgs}. */
 export type InstanceNetworkSettings = Omit<
   NetworkPoliciesArgs,
-  "namespace" | "instanceName" | "database" | "apiClientsThroughIngress"
+  | "namespace"
+  | "instanceName"
+  | "database"
+  | "apiClientsThroughIngress"
+  | "connectorsReadSecretsFromDatabase"
+  | "externalEgress"
 >;
 
 /**
@@ -341,6 +347,11 @@ export class AirbyteInstance extends pulumi.ComponentResource {
       {
         ...args.network,
         apiClientsThroughIngress: args.apiClientAccess ?? false,
+        // The launcher gives connector pods database credentials only for the database store
+        // (EnvVarConfigBeanFactory.kt `databaseEnvMap`, airbyte-platform v2.0.0).
+        connectorsReadSecretsFromDatabase:
+          (args.platform?.secretsBackend?.type ?? "database") === "database",
+        externalEgress: externalEgressOf(args.platform ?? {}),
         namespace,
         instanceName,
         database: {

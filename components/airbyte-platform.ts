@@ -183,10 +183,11 @@ export interface AirbytePlatformArgs extends OptionalEnvArgs {
   /** `LOG_LEVEL` of every service. Default: `INFO`. */
   logLevel?: pulumi.Input<string>;
   /**
-   * Airbyte's own login (`API_AUTHORIZATION_ENABLED`). Default: `false`: the OAuth2 Proxy in
-   * front authenticates every request (DESIGN D4), and Airbyte's login behind it would be a second
-   * sign-in with a shared admin password and would break API clients the proxy already admits.
-   * Session cookies stay `Secure`/`SameSite=Strict` either way.
+   * Airbyte's own authentication (`API_AUTHORIZATION_ENABLED`): its login and the token checks
+   * of the public API. Default: `false`: the OAuth2 Proxy in front authenticates every request
+   * (DESIGN D4). The instance turns it on with `apiClientAccess`, where API clients reach the
+   * server through the Ingress without the proxy, and browsers then sign in at the proxy and at
+   * Airbyte's login. Session cookies stay `Secure`/`SameSite=Strict` either way.
    */
   apiAuthorizationEnabled?: pulumi.Input<boolean>;
   /** Anonymous usage telemetry to Airbyte (`TRACKING_*`). Default: `true`, as upstream. */

@@ -13,6 +13,16 @@ import { objectMeta } from "./lib/kube";
 
 import net = k8s.types.input.networking.v1;
 
+/** Egress on one port from some pod groups to outside addresses, or to another namespace's pods. */
+export interface ExternalEgress {
+  /** Pod group names. */
+  clients: string[];
+  port: number;
+  /** All pods of this namespace instead of outside addresses. Default: outside addresses. */
+  namespace?: string;
+  why: string;
+}
+
 /** Pods of the instance's namespace, by labels. */
 export interface PodGroup {
   /** Key that flows refer to, e.g. `server`; unique within the instance. */
@@ -77,6 +87,12 @@ export interface NetworkPoliciesArgs {
    * controller to the server's port as well. Default: `false` (the proxy only).
    */
   apiClientsThroughIngress?: boolean;
+  /**
+   * Extra ports some pods open to outside addresses ({@link internetCidrs} minus
+   * {@link blockedCidrs}), or to another namespace's pods: an OTLP collector, a secret store.
+   * Default: none.
+   */
+  externalEgress?: ExternalEgress[];
   /** Where "the internet" is, for the flows that go out. Default: `["0.0.0.0/0"]`. */
   internetCidrs?: string[];
   /**
@@ -216,6 +232,7 @@ interface Resolved {
   kubernetesApi: { cidrs: string[]; ports: number[]; ciliumEntity: boolean };
   nodeLocalDns: string[];
   connectorsReadSecrets: boolean;
+  externalEgress: ExternalEgress[];
   apiClients: boolean;
   internet: string[];
   blocked: string[];
@@ -233,6 +250,7 @@ function resolve(args: NetworkPoliciesArgs): Resolved {
     },
     nodeLocalDns: args.nodeLocalDnsAddresses ?? [],
     connectorsReadSecrets: args.connectorsReadSecretsFromDatabase ?? true,
+    externalEgress: args.externalEgress ?? [],
     apiClients: args.apiClientsThroughIngress ?? false,
     internet: args.internetCidrs ?? ["0.0.0.0/0"],
     blocked: args.blockedCidrs ?? ["169.254.169.254/32"],
@@ -381,6 +399,9 @@ export function instanceFlows(args: NetworkPoliciesArgs): NetworkFlow[] {
       internet,
       [PORTS.https],
       "Airbyte's connector registry and telemetry over HTTPS",
+    ),
+    ...s.externalEgress.flatMap((e) =>
+      many(e.clients, e.namespace ? { namespace: e.namespace } : internet, [e.port], e.why),
     ),
     // Wide on purpose: connectors and the builder's test reads talk to whatever sources and
     // destinations users configure, on any port and possibly in private networks. The servers they

@@ -202,6 +202,16 @@ describe("connector pod, job resource, metrics and secret-store keys", () => {
       "airbyte:otlpMetricsStep: has no effect without otlpMetricsEndpoint",
     ],
     [
+      "OTLP collector namespace without endpoint",
+      { otlpMetricsCollectorNamespace: "monitoring" },
+      "airbyte:otlpMetricsCollectorNamespace: has no effect without otlpMetricsEndpoint",
+    ],
+    [
+      "OTLP collector namespace not a DNS label",
+      { otlpMetricsEndpoint: "http://otel:4318/v1/metrics", otlpMetricsCollectorNamespace: "Mon" },
+      "airbyte:otlpMetricsCollectorNamespace: 'Mon'",
+    ],
+    [
       "unknown secrets backend",
       { secretsBackend: "gcp" },
       "airbyte:secretsBackend: 'gcp' is not one of database, aws-secret-manager, vault",

@@ -96,6 +96,20 @@ describe("v1 stack configuration", () => {
     );
   });
 
+  it("in v0 with coreWorkerHost set, says the password is required while that key is set", () => {
+    const problems = problemsOf(
+      { coreWorkerHost: "10.0.4.21", coreWorkerAdminPassword: undefined, replicaHost: undefined },
+      VALID_V0,
+    );
+    expect(problems.join("\n")).not.toContain("from topology v1 on");
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^airbyte:coreWorkerAdminPassword: is required while coreWorkerHost is set \(v0 keeps managing core-worker-01 .*\(a secret\); fix: pulumi config set --secret airbyte:coreWorkerAdminPassword/,
+      ),
+      expect.stringMatching(/^airbyte:replicaHost: is required while coreWorkerHost is set /),
+    ]);
+  });
+
   it("refuses the replica in prod's namespace or on prod's host", () => {
     const problems = problemsOf({
       replicaNamespace: "airbyte-prod",

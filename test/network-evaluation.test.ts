@@ -5,7 +5,10 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { LAUNCHED_POD_ROLES, NEEDED_FLOWS } from "./contracts/network-flows";
-import { VALID_V0 } from "./support/config";
+import { SECRET_KEYS, VALID_V0 } from "./support/config";
+import { V1_SECRET_KEYS } from "./support/config-v1";
+import { runGraph } from "./support/graph";
+import { program } from "../infra/program";
 import { VALID_V1, runV1Stack } from "./support/config-v1";
 import { VALID_V2, runV2Stack } from "./support/config-v2";
 import { BuiltCluster, ClusterPod, buildCluster, podsOf } from "./support/netpol-cluster";
@@ -330,5 +333,95 @@ describe("NetworkPolicy settings of the cluster, evaluated on v2 (every namespac
         ])
         .sort(),
     );
+  });
+});
+
+describe("NetworkPolicy egress of the optional platform settings, evaluated", () => {
+  // Readers per test/contracts/chart-keys.json: `metrics` and `secretsManager` groups.
+  const METRICS = [
+    "server",
+    "worker",
+    "workload-launcher",
+    "workload-api-server",
+    "cron",
+    "connector-builder-server",
+  ];
+  const SECRETS = ["bootloader", "server", "worker", "workload-launcher", "cron"];
+  const OTLP = { otlpMetricsEndpoint: "http://otel-collector.example.com:4318/v1/metrics" };
+  const VAULT = {
+    secretsBackend: "vault",
+    vaultAddress: "https://vault.example.com:8200",
+    vaultAuthToken: "hvs.token",
+  };
+  let plain: BuiltCluster;
+  let otlp: BuiltCluster;
+  let vault: BuiltCluster;
+  let vaultV2: BuiltCluster;
+  beforeAll(async () => {
+    const withToken = (config: Record<string, string>, secretKeys: string[]) =>
+      runGraph(() => program(), {
+        stack: config.topology,
+        config,
+        secretKeys: [...secretKeys, "vaultAuthToken"],
+      });
+    plain = buildCluster(await runStack(VALID_V0));
+    otlp = buildCluster(await runStack({ ...VALID_V0, ...OTLP }));
+    vault = buildCluster(await withToken({ ...VALID_V0, ...VAULT }, SECRET_KEYS));
+    vaultV2 = buildCluster(await withToken({ ...VALID_V2, ...VAULT }, V1_SECRET_KEYS));
+  });
+  /** Roles of `b`'s Airbyte pods that reach an outside address on `port`. */
+  const reaching = (b: BuiltCluster, port: number) => {
+    const ev = new Evaluator(b.cluster);
+    const out = new Set<string>();
+    for (const p of b.pods.filter((x) => x.namespace === PROD))
+      if (ev.allows(p, b.external.internet, port)) out.add(role(p));
+    return [...out].filter((r) => !LAUNCHED_POD_ROLES.includes(r)).sort();
+  };
+  // The builder reaches any outside port by design (user-configured test reads).
+  const wide = ["connector-builder-server"];
+
+  it("opens the OTLP collector's port for the services that export metrics, only when set", () => {
+    expect(reaching(plain, 4318)).toEqual(wide);
+    expect(reaching(otlp, 4318)).toEqual([...METRICS].sort());
+    expect(reaching(otlp, 4317)).toEqual(wide);
+    const ev = new Evaluator(otlp.cluster);
+    for (const p of otlp.pods.filter((x) => x.namespace === PROD && role(x) === "server"))
+      expect(ev.allows(p, otlp.external.metadata, 4318)).toBe(false);
+  });
+
+  it("with the collector in the cluster, opens its namespace's pods on that port instead", async () => {
+    const b = buildCluster(
+      await runStack({
+        ...VALID_V0,
+        otlpMetricsEndpoint: "http://otel-collector.default:4318/v1/metrics",
+        otlpMetricsCollectorNamespace: "default",
+      }),
+    );
+    const collectorClients = (c: BuiltCluster) => {
+      const ev = new Evaluator(c.cluster);
+      return c.pods
+        .filter((p) => p.namespace === PROD && ev.allows(p, c.stranger, 4318))
+        .map(role)
+        .sort();
+    };
+    expect(collectorClients(b)).toEqual([...METRICS].sort());
+    expect(collectorClients(otlp)).toEqual([]);
+    expect(reaching(b, 4318)).toEqual(wide);
+  });
+
+  it("opens Vault's port for the services that read the secret store, only when set", () => {
+    expect(reaching(plain, 8200)).toEqual(wide);
+    expect(reaching(vault, 8200)).toEqual([...SECRETS, ...wide].sort());
+  });
+
+  it("keeps connector pods off PostgreSQL unless secrets live in the database", () => {
+    const pg = (b: BuiltCluster, ns: string) => {
+      const ev = new Evaluator(b.cluster);
+      const [db] = podsOf(b, ns, "postgres");
+      return LAUNCHED_POD_ROLES.map((k) => ev.allows(podsOf(b, ns, k)[0], db, 5432));
+    };
+    expect(pg(plain, PROD).every(Boolean)).toBe(true);
+    expect(pg(vault, PROD).some(Boolean)).toBe(false);
+    expect(pg(vaultV2, PROD).some(Boolean)).toBe(false);
   });
 });

@@ -30,6 +30,7 @@ import {
   resourceConflict,
   tolerationsEnv,
 } from "../../infra/config/job-validators";
+import type { ExternalEgress } from "../network-policies";
 import { Group, SERVICE_ENV } from "./service-env";
 
 export type { ResourceSettings, Toleration } from "../../infra/config/job-validators";
@@ -82,6 +83,11 @@ export interface OtlpMetricsArgs {
   endpoint: string;
   /** Export interval, ISO-8601. Default: `PT1M` (the chart's). */
   step?: string;
+  /**
+   * Namespace of an in-cluster collector, for the NetworkPolicies: its pods on the endpoint's
+   * port. Default: none (the collector is outside the cluster, reached by address).
+   */
+  collectorNamespace?: string;
 }
 
 /** Where Airbyte keeps connector credentials (`SECRET_PERSISTENCE`). */
@@ -181,6 +187,48 @@ const PERSISTENCE = {
   awsSecretManager: "AWS_SECRET_MANAGER",
   vault: "VAULT",
 } as const;
+
+/** A service's pod name: `workloadLauncher` → `workload-launcher`. */
+const podNameOf = (s: PlatformService) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The port a validated http(s) URL connects to. */
+function portOf(url: string): number {
+  const u = new URL(url);
+  return u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80;
+}
+
+/**
+ * The outbound connections the optional settings add, for the NetworkPolicies: the services that
+ * read them (READERS) to the OTLP collector's port and to the secret store's (Vault: its
+ * address's port; AWS Secrets Manager and KMS: HTTPS); an in-cluster collector by its namespace.
+ * Connector pods' init containers read the
+ * store too; their egress to outside addresses is open on every port already.
+ */
+export function externalEgressOf(args: OptionalEnvArgs): ExternalEgress[] {
+  const out: ExternalEgress[] = [];
+  if (args.otlpMetrics) {
+    out.push({
+      clients: READERS.metrics.map(podNameOf),
+      port: portOf(args.otlpMetrics.endpoint),
+      ...(args.otlpMetrics.collectorNamespace
+        ? { namespace: args.otlpMetrics.collectorNamespace }
+        : {}),
+      why: "OTLP metrics export to the collector (OTEL_COLLECTOR_ENDPOINT)",
+    });
+  }
+  const b = args.secretsBackend;
+  if (b && b.type !== "database") {
+    out.push({
+      clients: READERS.secretsManager.map(podNameOf),
+      port: b.type === "vault" ? portOf(b.address) : 443,
+      why:
+        b.type === "vault"
+          ? "connector secrets in Vault (VAULT_ADDRESS)"
+          : "connector secrets in AWS Secrets Manager and KMS over HTTPS",
+    });
+  }
+  return out;
+}
 
 export function optionalEnv(args: OptionalEnvArgs, instanceSecretName: string): OptionalEnv {
   const config: Record<string, pulumi.Input<string>> = {};

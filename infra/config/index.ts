@@ -194,8 +194,13 @@ export function parseConfig(source: ConfigSource): StackConfig {
   // then never leave the program on a move v1 -> v0, so coming back finds them in the state
   // instead of failing on CREATE ROLE/DATABASE for objects the provider cannot adopt.
   if (config.topology === "v1" || config.topology === "v2" || source.get("coreWorkerHost")) {
-    config.coreWorker = parseCoreWorker(r, source);
-    config.replica = parseReplica(r, source, config.prod);
+    // Why the keys below are required, for their error messages.
+    const when =
+      config.topology === "v0"
+        ? "while coreWorkerHost is set (v0 keeps managing core-worker-01 then; remove coreWorkerHost once it is gone)"
+        : "from topology v1 on";
+    config.coreWorker = parseCoreWorker(r, source, when);
+    config.replica = parseReplica(r, source, config.prod, when);
   }
   if (config.topology === "v1") config.migration = parseMigration(r, source);
   if (config.topology === "v2" && config.replica) {
@@ -231,17 +236,18 @@ function requiredFromV1(
   r: ConfigReader,
   source: ConfigSource,
   key: "coreWorkerHost" | "replicaHost" | "migrationImage",
+  when = "from topology v1 on",
 ): string {
   // Unset (not merely invalid, which string() has reported already).
-  if (!source.get(key)) r.fail(key, "is required from topology v1 on");
+  if (!source.get(key)) r.fail(key, `is required ${when}`);
   return r.string(key) ?? "";
 }
 
-function parseCoreWorker(r: ConfigReader, source: ConfigSource): CoreWorkerConfig {
-  const host = requiredFromV1(r, source, "coreWorkerHost");
+function parseCoreWorker(r: ConfigReader, source: ConfigSource, when: string): CoreWorkerConfig {
+  const host = requiredFromV1(r, source, "coreWorkerHost", when);
   const adminPassword = r.secret("coreWorkerAdminPassword", false);
   if (!adminPassword) {
-    r.fail("coreWorkerAdminPassword", "is required from topology v1 on (a secret)");
+    r.fail("coreWorkerAdminPassword", `is required ${when} (a secret)`);
   }
   let cidrs = r.array("coreWorkerCidrs");
   if (cidrs.length === 0 && host) {
@@ -269,6 +275,7 @@ function parseReplica(
   r: ConfigReader,
   source: ConfigSource,
   prod: { namespace: string; host: string },
+  when: string,
 ): ReplicaConfig {
   const namespace = r.requiredString("replicaNamespace");
   if (namespace && namespace === prod.namespace) {
@@ -277,7 +284,7 @@ function parseReplica(
       `'${namespace}' is prod's namespace (prodNamespace): the replica needs its own, e.g. airbyte-replica`,
     );
   }
-  const host = requiredFromV1(r, source, "replicaHost");
+  const host = requiredFromV1(r, source, "replicaHost", when);
   if (host && host === prod.host) {
     r.fail(
       "replicaHost",

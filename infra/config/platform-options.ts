@@ -80,12 +80,14 @@ export function parsePlatformOptions(r: ConfigReader, source: ConfigSource): Pla
   };
   const endpoint = r.string("otlpMetricsEndpoint");
   const step = r.requiredString("otlpMetricsStep");
-  if (endpoint) options.otlpMetrics = { endpoint, step };
-  else if (setExplicitly(source, "otlpMetricsStep")) {
-    r.fail(
-      "otlpMetricsStep",
-      "has no effect without otlpMetricsEndpoint: set that too, or remove this",
-    );
+  const collectorNamespace = r.string("otlpMetricsCollectorNamespace");
+  if (endpoint) {
+    options.otlpMetrics = { endpoint, step, ...(collectorNamespace ? { collectorNamespace } : {}) };
+  } else {
+    for (const key of ["otlpMetricsStep", "otlpMetricsCollectorNamespace"] as const) {
+      if (setExplicitly(source, key))
+        r.fail(key, "has no effect without otlpMetricsEndpoint: set that too, or remove this");
+    }
   }
   return options;
 }

@@ -452,6 +452,14 @@ export const CONFIG_SCHEMA = {
     example: "PT30S",
     description: "OTLP export interval, ISO-8601 (MICROMETER_METRICS_STEP).",
   },
+  otlpMetricsCollectorNamespace: {
+    type: "string",
+    default: "",
+    check: checkDnsLabel,
+    example: "monitoring",
+    description:
+      "Namespace of an in-cluster OTLP collector: the NetworkPolicies then let the metric-exporting services reach that namespace's pods on the otlpMetricsEndpoint port (the collector pods' own port). Empty: the collector is outside the cluster, reached by address on that port.",
+  },
   secretsBackend: {
     type: "string",
     default: "database",
