@@ -137,7 +137,35 @@ resolve_served() {
     cand="$(cd / && GOFLAGS= go list -m -versions "$m" 2>/dev/null | tr ' ' '\n' | tail -n +2 |
       { while read -r c; do [ "$(printf '%s\n%s\n' "$v" "$c" | sort -V | head -n 1)" = "$v" ] && [ "$c" != "$v" ] && echo "$c"; done; } |
       sort -V | head -n 1)"
-    [ -n "$cand" ] || { say "$label: $m@$v refused by the proxy and no higher version is served"; return 1; }
+    if [ -z "$cand" ]; then
+      # Served at no version above V: an empty local stand-in module (a replace). Only the module
+      # graph lists it (a dependency's tests use it); if a package that is built imported it,
+      # the build would fail naming it.
+      local up commit git sub
+      up="$(printf '%s\n' $UNSERVED_SOURCES | awk -F'|' -v m="$m" '$1 == m' | head -n 1)"
+      commit="${v##*-}"
+      if [ -n "$up" ] && ! grep -q "^$m " bumps.txt 2>/dev/null; then
+        # A pseudo-version names its commit: that commit of the upstream repository, as a local
+        # replace.
+        git="$(cut -d'|' -f2 <<<"$up")" sub="$(cut -d'|' -f3 <<<"$up")"
+        local dest="$PWD/.unserved/${m//\//_}"
+        src_from_git "$m" "$git" "$commit" "$dest" ${sub:+"$sub"}
+        say "$label: $m@$v refused by the proxy; its source at commit $commit of $git replaces it"
+        echo "$m $v -> source of commit $commit ($git)" >>bumps.txt
+        go mod edit -replace "$m=$dest${sub:+/$sub}"
+        continue
+      fi
+      if ! grep -q "^$m " bumps.txt 2>/dev/null; then
+        local stub="$PWD/.unserved/${m//\//_}"
+        mkdir -p "$stub" && printf 'module %s\n\ngo 1.21\n' "$m" >"$stub/go.mod"
+        say "$label: $m@$v refused by the proxy, none higher served; an empty stand-in module replaces it"
+        echo "$m $v -> (empty stand-in: no package of it is built)" >>bumps.txt
+        go mod edit -replace "$m=$stub"
+        continue
+      fi
+      say "$label: $m@$v refused by the proxy and no higher version is served"
+      return 1
+    fi
     say "$label: $m@$v refused by the proxy; using $cand"
     echo "$m $v -> $cand" >>bumps.txt
     go mod edit -require "$m@$cand"
@@ -174,6 +202,15 @@ build_kubernetes() {
   say "pulumi-resource-kubernetes $v: building from github.com/pulumi/pulumi-kubernetes tag v$v"
   src_from_git pulumi-resource-kubernetes "${K8S_REPO_GIT:-/work/.mirror/pulumi+pulumi-kubernetes/repo}" "v$v" "$w" provider
   cd "$w/provider" && go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4
+  # The proxy serves pkg/v3 at 3.229.0 and 3.248.0 but not the 3.243.0 this tag asks for; 3.248.0
+  # changed PackageSpec.Provider to a pointer. Upstream's own adaptation (one line in
+  # provider/pkg/gen/schema.go) is applied from its commit.
+  local c
+  for c in $K8S_PROVIDER_UPSTREAM_FIXES; do
+    git -C "${K8S_REPO_GIT:-/work/.mirror/pulumi+pulumi-kubernetes/repo}" diff "$c^" "$c" -- provider/pkg |
+      (cd "$w" && patch -s -p1) || fail "pulumi-resource-kubernetes $v: upstream commit $c does not apply"
+    say "pulumi-resource-kubernetes $v: applied upstream commit $c (provider/pkg)"
+  done
   local cmd="$w/provider/cmd/pulumi-resource-kubernetes"
   if [ ! -f "$cmd/schema.json" ]; then
     say "pulumi-resource-kubernetes $v: schema.json absent from the snapshot; embedding a minimal schema"

@@ -11,3 +11,9 @@ POSTGRESQL_PROVIDER_SRC=3.18.0
 # The API server and its store.
 KUBERNETES_VERSION=1.35.4
 ETCD_VERSION=3.6.8
+# Upstream pulumi-kubernetes commit "Adapt codegen to pulumi/pulumi v3.248.0 schema API" (branch
+# renovate/pulumi), applied to K8S_PROVIDER_SRC: see build.sh.
+K8S_PROVIDER_UPSTREAM_FIXES=4b602549d79178510861103f111bf15aa79dde87
+# Modules the proxy serves at no version the bridge-based providers need: module|upstream git|subdir.
+UNSERVED_SOURCES="github.com/pulumi/pulumi-yaml|/work/.mirror/pulumi+pulumi-yaml/repo|
+github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3|/work/.mirror/pulumi+pulumi-dotnet/repo|pulumi-language-dotnet"

@@ -161,8 +161,14 @@ export async function createEngine(
   return engine;
 }
 
-/** Writes list-valued keys straight into the stack file (`pulumi config set` takes strings). */
-export function setListConfig(engine: Engine, values: Record<string, string[]>): void {
+/**
+ * Writes plain keys straight into the stack file, typed as Pulumi.yaml declares them (`pulumi
+ * config set` stores strings); secrets go through `engine.config(..., true)`.
+ */
+export function setStackConfig(
+  engine: Engine,
+  values: Record<string, string | number | string[]>,
+): void {
   const doc = YAML.parse(fs.readFileSync(engine.stackFile, "utf8")) as {
     config?: Record<string, unknown>;
   } & Record<string, unknown>;

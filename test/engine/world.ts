@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { PgServer, startPostgres } from "../support/postgres";
 import { enableTls } from "../replication/servers";
 import { Cluster, startCluster } from "./cluster";
-import { Engine, PlanStep, createEngine, setListConfig } from "./engine";
+import { Engine, PlanStep, createEngine, setStackConfig } from "./engine";
 import { REPO, Toolchain, requireToolchain } from "./toolchain";
 
 export const PROD_NAMESPACE = "airbyte-prod";
@@ -66,13 +66,13 @@ export async function startWorld(): Promise<World> {
   const engine = await createEngine(root, tools, cluster.kubeconfig);
 
   // As the README's v2 stack file, with core-worker-01 and the hub at their loopback stand-ins.
-  await engine.config({
+  setStackConfig(engine, {
     topology: "v0",
     prodHost: "airbyte.example.com",
     oauthProvider: "google",
     oauthClientId: "000000000000-example.apps.googleusercontent.com",
     coreWorkerHost: "127.0.0.1",
-    coreWorkerPort: String(coreWorker.port),
+    coreWorkerPort: coreWorker.port,
     coreWorkerSslMode: "require",
     replicaNamespace: "airbyte-replica",
     replicaHost: "airbyte-replica.example.com",
@@ -83,13 +83,11 @@ export async function startWorld(): Promise<World> {
     hubExternalHost: HUB_ADDRESS,
     objectMirrorSchedule: "*/15 * * * *",
     activeInstance: "prod",
-  });
-  await engine.config(SECRETS, true);
-  setListConfig(engine, {
     allowedSourceRanges: ["203.0.113.0/24"],
     oauthAllowedEmailDomains: ["example.com"],
     coreWorkerCidrs: ["127.0.0.1/32"],
   });
+  await engine.config(SECRETS, true);
 
   return {
     root,
@@ -99,7 +97,7 @@ export async function startWorld(): Promise<World> {
     hub,
     engine,
     async setTopology(t) {
-      await engine.config({ topology: t });
+      setStackConfig(engine, { topology: t });
     },
     async stop() {
       await new Promise<void>((r) => forwarder.close(() => r()));
