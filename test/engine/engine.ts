@@ -108,7 +108,7 @@ export async function createEngine(
       let stderr = "";
       child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
       child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-      const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 900_000);
+      const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 420_000);
       child.on("error", reject);
       child.on("close", (code) => {
         clearTimeout(timer);

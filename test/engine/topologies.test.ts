@@ -25,6 +25,7 @@ import {
   offlineDiff,
   prodUrns,
   startWorld,
+  urnKey,
   stateResources,
 } from "./world";
 
@@ -60,7 +61,7 @@ async function previewMove(from: string, to: string) {
   // Prod's part of the change, both ways.
   const prodOf = (m: Map<string, Op>, prod: (urn: string) => boolean) =>
     sorted(new Map([...m].filter(([urn]) => prod(urn))));
-  const offlineProd = new Set(offline.entries.filter((e) => e.prod).map((e) => e.urn));
+  const offlineProd = new Set(offline.entries.filter((e) => e.prod).map((e) => urnKey(e.urn)));
   expect(prodOf(engine, (u) => before.has(u) || offlineProd.has(u))).toEqual(
     prodOf(offlineChanges(offline), (u) => offlineProd.has(u) || before.has(u)),
   );
@@ -132,13 +133,13 @@ describe.sequential("the real engine, v0 → v1 → v2", () => {
     await upAndCheckAdmission();
     await policyPasses("v1");
 
-    const roles = await query<{ rolname: string; rolsuperuser: boolean; rolcreatedb: boolean }>(
+    const roles = await query<{ rolname: string; rolsuper: boolean; rolcreatedb: boolean }>(
       "postgres",
-      "SELECT rolname, rolsuperuser, rolcreatedb FROM pg_roles WHERE rolname IN ('airbyte', 'airbyte_migrate') ORDER BY 1",
+      "SELECT rolname, rolsuper, rolcreatedb FROM pg_roles WHERE rolname IN ('airbyte', 'airbyte_migrate') ORDER BY 1",
     );
     expect(roles).toEqual([
-      { rolname: "airbyte", rolsuperuser: false, rolcreatedb: false },
-      { rolname: "airbyte_migrate", rolsuperuser: false, rolcreatedb: true },
+      { rolname: "airbyte", rolsuper: false, rolcreatedb: false },
+      { rolname: "airbyte_migrate", rolsuper: false, rolcreatedb: true },
     ]);
     const dbs = await query<{ datname: string; owner: string }>(
       "postgres",

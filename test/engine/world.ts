@@ -36,10 +36,15 @@ export interface World {
 }
 
 /** Listens on HUB_ADDRESS:HUB_PORT and pipes each connection to the hub stand-in. */
-function forward(toPort: number): Promise<net.Server> {
+function forward(toPort: number): Promise<{ close(): Promise<void> }> {
+  const open = new Set<net.Socket>();
   return new Promise((resolve, reject) => {
     const srv = net.createServer((c) => {
       const up = net.connect(toPort, "127.0.0.1");
+      for (const s of [c, up]) {
+        open.add(s);
+        s.once("close", () => open.delete(s));
+      }
       c.pipe(up).pipe(c);
       c.on("error", () => up.destroy());
       up.on("error", () => c.destroy());
@@ -49,7 +54,16 @@ function forward(toPort: number): Promise<net.Server> {
         new Error(`hub stand-in: cannot listen on ${HUB_ADDRESS}:${HUB_PORT}: ${err.message}`),
       ),
     );
-    srv.listen(HUB_PORT, HUB_ADDRESS, () => resolve(srv));
+    srv.listen(HUB_PORT, HUB_ADDRESS, () =>
+      resolve({
+        // A subscription's walreceiver keeps its connection: end those too.
+        close: () =>
+          new Promise<void>((r) => {
+            srv.close(() => r());
+            for (const s of open) s.destroy();
+          }),
+      }),
+    );
   });
 }
 
@@ -100,7 +114,7 @@ export async function startWorld(): Promise<World> {
       setStackConfig(engine, { topology: t });
     },
     async stop() {
-      await new Promise<void>((r) => forwarder.close(() => r()));
+      await forwarder.close();
       await Promise.all([cluster.stop(), coreWorker.stop(), hub.stop()]);
       if (!process.env.ENGINE_KEEP) fs.rmSync(root, { recursive: true, force: true });
     },
@@ -111,7 +125,19 @@ export async function startWorld(): Promise<World> {
 
 export type Op = "create" | "update" | "replace" | "delete";
 
-/** The engine's plan as URN -> op (a replacement's several steps collapse to `replace`). */
+/**
+ * `type::name` of a URN. The engine's URN carries the whole chain of parent types
+ * (`…::airbyte:instance:AirbyteInstance$airbyte:platform:AirbytePlatform$kubernetes:apps/v1:Deployment::n`)
+ * where the SDK's mock runtime, which the offline diff records, puts only the nearest parent's;
+ * plans are compared on this key.
+ */
+export function urnKey(urn: string): string {
+  const parts = urn.split("::");
+  const type = parts[2]?.split("$").pop() ?? "";
+  return `${type}::${parts.slice(3).join("::")}`;
+}
+
+/** The engine's plan as urnKey -> op (a replacement's several steps collapse to `replace`). */
 export function changesOf(steps: PlanStep[]): Map<string, Op> {
   const out = new Map<string, Op>();
   for (const s of steps) {
@@ -125,7 +151,10 @@ export function changesOf(steps: PlanStep[]): Map<string, Op> {
       op = "replace";
     if (!op) continue;
     if (s.urn.endsWith("pulumi:pulumi:Stack::airbyte-engine")) continue;
-    out.set(s.urn, out.get(s.urn) === "replace" ? "replace" : op);
+    const key = urnKey(s.urn);
+    if (out.has(key) && out.get(key) !== op && out.get(key) !== "replace" && op !== "replace")
+      throw new Error(`two resources share ${key}; compare on full URNs instead`);
+    out.set(key, out.get(key) === "replace" ? "replace" : op);
   }
   return out;
 }
@@ -165,15 +194,15 @@ export function prodUrns(resources: StateResource[]): Set<string> {
           c.type.endsWith(":AirbyteAuthSecrets"),
       )
     ) {
-      out.add(r.urn);
+      out.add(urnKey(r.urn));
       continue;
     }
     if (chain.some((c) => c !== r && !c.custom && c.type.startsWith("airbyte:"))) continue;
     if (!r.type.startsWith("kubernetes:")) continue;
     const meta = (r.inputs?.metadata ?? {}) as { namespace?: string; name?: string };
-    if (meta.namespace === PROD_NAMESPACE) out.add(r.urn);
+    if (meta.namespace === PROD_NAMESPACE) out.add(urnKey(r.urn));
     else if (r.type === "kubernetes:core/v1:Namespace" && meta.name === PROD_NAMESPACE)
-      out.add(r.urn);
+      out.add(urnKey(r.urn));
   }
   return out;
 }
@@ -209,7 +238,7 @@ export async function offlineDiff(engine: Engine, from: string, to: string): Pro
   return JSON.parse(stdout) as OfflineDiff;
 }
 
-/** The diff's changes as URN -> op, component resources left out (they have no cloud object). */
+/** The diff's changes as urnKey -> op. */
 export function offlineChanges(d: OfflineDiff): Map<string, Op> {
-  return new Map(d.entries.map((e) => [e.urn, e.op]));
+  return new Map(d.entries.map((e) => [urnKey(e.urn), e.op]));
 }

@@ -3,11 +3,14 @@
  * transform. With no kubelet nothing ever becomes ready, so every Kubernetes object gets the
  * provider's `pulumi.com/skipAwait: "true"` annotation (pulumi-kubernetes v4.32.0,
  * provider/pkg/metadata/overrides.go: ReadyCondition/DeletedCondition), and the engine does not
- * wait for rollouts, Job completion, Ingress or LoadBalancer status.
+ * wait for rollouts, Job completion, Ingress or LoadBalancer status. No kube-controller-manager runs
+ * either, so nothing would ever remove the `foregroundDeletion` finalizer the provider's default
+ * (Foreground) delete sets: `pulumi.com/deletionPropagationPolicy: "background"` deletes at once
+ * (overrides.go: DeletionPropagation; no dependents exist without controllers).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { program } from "../../../infra/program";
-import { SKIP_AWAIT, VIOLATION_ENV } from "./names";
+import { DELETION_PROPAGATION, SKIP_AWAIT, VIOLATION_ENV } from "./names";
 
 type Plain = Record<string, unknown>;
 
@@ -23,7 +26,11 @@ function isPlain(v: unknown): v is Plain {
 
 /** metadata with the annotation added, keeping known values known (no apply unless needed). */
 function withSkipAwait(meta: unknown): unknown {
-  const add = (ann: unknown) => ({ ...(ann as Plain | undefined), [SKIP_AWAIT]: "true" });
+  const add = (ann: unknown) => ({
+    ...(ann as Plain | undefined),
+    [SKIP_AWAIT]: "true",
+    [DELETION_PROPAGATION]: "background",
+  });
   if (meta === undefined) return { annotations: add(undefined) };
   if (!isPlain(meta))
     return pulumi.output(meta as Plain).apply((m) => ({ ...m, annotations: add(m?.annotations) }));
