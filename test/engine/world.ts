@@ -212,12 +212,22 @@ export function prodUrns(resources: StateResource[]): Set<string> {
 export interface OfflineDiff {
   entries: { op: Op; urn: string; prod: boolean; component: boolean }[];
   prodReplacedOrDeleted: unknown[];
+  /** What the diff blocks on (data loss, replication), accepted only with `--allow-data-loss`. */
+  hazardous: { op: Op; type: string; object: string; prod: boolean }[];
 }
 
 const run = promisify(execFile);
 
-/** `npm run diff -- --json` over the engine's own project and stack files. */
-export async function offlineDiff(engine: Engine, from: string, to: string): Promise<OfflineDiff> {
+/**
+ * `npm run diff -- --json` over the engine's own project and stack files; `allowDataLoss` is the
+ * operator's answer to a report that blocks (the runbooks' moves back to v1 and v0).
+ */
+export async function offlineDiff(
+  engine: Engine,
+  from: string,
+  to: string,
+  allowDataLoss = false,
+): Promise<OfflineDiff> {
   const { stdout } = await run(
     process.execPath,
     [
@@ -232,6 +242,7 @@ export async function offlineDiff(engine: Engine, from: string, to: string): Pro
       "--project-dir",
       engine.dir,
       "--json",
+      ...(allowDataLoss ? ["--allow-data-loss"] : []),
     ],
     { cwd: REPO, maxBuffer: 64 * 1024 * 1024 },
   );
